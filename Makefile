@@ -1,0 +1,48 @@
+# Yizhan: `make run` serves the demo, `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/stations.gpkg
+DEMO   := stations/data/demo_stations.csv
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint bench venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per install flavour, so editing pyproject.toml reinstalls.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+
+$(DB): | $(VENV)/.installed
+	mkdir -p $(dir $(DB))
+	$(BIN)/yizhan import $(DEMO) --db $(DB)
+
+run: $(VENV)/.installed $(DB)
+	@echo "Yizhan serves $(DB) on http://$(HOST):$(PORT)"
+	@echo "Try: curl 'http://$(HOST):$(PORT)/v1/stations/nearest?lat=34.2610&lon=108.9423&amenities=microwave&open_now=true'"
+	$(BIN)/yizhan serve --db $(DB) --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check geo stations api
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/nearest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""The FastAPI application, built by a factory from explicit settings.
+
+Run with ``uvicorn api.app:create_app --factory`` (reads YIZHAN_* variables) or call
+``create_app(Settings(db=...))``. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.problems import install_problem_handlers
+from api.routes import meta, stations
+from api.settings import Settings
+from stations.live import LiveCatalog
+from stations.store.geopackage import GeoPackageStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    store = GeoPackageStore(settings.db, create=False)
+    live = LiveCatalog(store, refresh_s=settings.refresh_s)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        live.start()
+        try:
+            yield
+        finally:
+            live.stop()
+            store.close()
+
+    app = FastAPI(
+        title="Yizhan 驿站",
+        summary="Find the nearest open courier rest station that has what a rider needs.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.live = live
+    install_problem_handlers(app)
+    app.include_router(stations.router)
+    app.include_router(meta.router)
+    return app

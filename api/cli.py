@@ -1,0 +1,173 @@
+"""The ``yizhan`` command line: serve, import, export, nearest.
+
+User mistakes end with one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from api.settings import DEFAULT_DB, Settings, SettingsError
+from geo.crs import CoordinateSystem, to_wgs84
+from geo.position import InvalidCoordinate, LonLat
+from stations.amenities import UnknownAmenity, check_codes
+from stations.catalog import Catalog
+from stations.errors import YizhanError
+from stations.hours import SHANGHAI
+from stations.locator import NearbyQuery, find_nearby
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"yizhan: {message} (see `yizhan {self.prog.split()[-1]} -h`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="yizhan", description="Yizhan courier rest-station locator.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    crs_choices = [c.value for c in CoordinateSystem]
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    _db(serve)
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
+
+    imp = sub.add_parser("import", help="import stations from a CSV or GeoJSON file")
+    imp.add_argument("file", type=Path)
+    _db(imp)
+    imp.add_argument("--crs", choices=crs_choices, default="wgs84",
+                     help="coordinate system of the file's positions (default wgs84)")
+    imp.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
+
+    exp = sub.add_parser("export", help="export active stations (.csv, .geojson, .gpkg)")
+    exp.add_argument("file", type=Path)
+    _db(exp)
+
+    near = sub.add_parser("nearest", help="the nearest stations to a position")
+    _db(near)
+    near.add_argument("--lat", type=float, required=True)
+    near.add_argument("--lon", type=float, required=True)
+    near.add_argument("--k", type=int, default=5, help="how many (1-100, default 5)")
+    near.add_argument("--amenity", action="append", default=[], metavar="CODE",
+                      help="required amenity; repeat for several")
+    near.add_argument("--crs", choices=crs_choices, default="wgs84")
+    near.add_argument("--radius-m", type=float, default=None)
+    near.add_argument("--open-now", action="store_true", help="only stations open now")
+    near.add_argument("--json", action="store_true", help="print GeoJSON instead of a table")
+    return parser
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=None,
+                        help=f"the store (default: $YIZHAN_DB or {DEFAULT_DB})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        db: Path = args.db or settings.db
+        command = {"serve": _serve, "import": _import, "export": _export, "nearest": _nearest}
+        return command[args.command](args, settings, db)
+    except (YizhanError, SettingsError, UnknownAmenity, InvalidCoordinate) as exc:
+        print(f"yizhan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    import uvicorn
+
+    from stations.store.geopackage import GeoPackageStore
+
+    GeoPackageStore(db, create=False).close()  # fail here, in one line, not in each worker
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    os.environ["YIZHAN_DB"] = str(db.resolve())
+    print(f"Yizhan serves {db} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
+          file=sys.stderr)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from tqdm import tqdm
+
+    from stations.importing import import_file
+    from stations.store.geopackage import GeoPackageStore
+
+    store = GeoPackageStore(db)
+    try:
+        with tqdm(desc="saving", unit=" rows", disable=None, file=sys.stderr) as bar:
+            report = import_file(store, args.file, crs=CoordinateSystem(args.crs),
+                                 dry_run=args.dry_run, progress=bar.update)
+    finally:
+        store.close()
+    for rejection in report.rejected:
+        print(f"{args.file.name}: {rejection}", file=sys.stderr)
+    print(("dry run: " if args.dry_run else "") + report.summary())
+    return EXIT_USAGE if report.rejected else 0
+
+
+def _export(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from stations.exporting import export_file
+    from stations.store.geopackage import GeoPackageStore
+
+    store = GeoPackageStore(db, create=False)
+    try:
+        count = export_file(store, args.file)
+    finally:
+        store.close()
+    print(f"exported {count} active stations to {args.file}")
+    return 0
+
+
+def _nearest(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from api.presenter import nearest_collection
+    from stations.store.geopackage import GeoPackageStore
+
+    if not 1 <= args.k <= 100:
+        raise YizhanError(f"--k must be between 1 and 100, not {args.k}")
+    if args.radius_m is not None and not 0 < args.radius_m <= 50_000:
+        raise YizhanError(f"--radius-m must be in (0, 50000], not {args.radius_m}")
+    crs = CoordinateSystem(args.crs)
+    LonLat(args.lon, args.lat)  # range check in the caller's system
+    lon, lat = to_wgs84(args.lon, args.lat, crs)
+    origin = LonLat(float(lon), float(lat))
+    store = GeoPackageStore(db, create=False)
+    try:
+        catalog = Catalog(store.list_stations(), data_version=store.data_version())
+    finally:
+        store.close()
+    now = datetime.now(SHANGHAI)
+    query = NearbyQuery(at=now, k=args.k, radius_m=args.radius_m,
+                        amenities=check_codes(args.amenity),
+                        open_at=now if args.open_now else None)
+    matches = find_nearby(catalog, origin, query)
+    if args.json:
+        sys.stdout.write(orjson.dumps(nearest_collection(matches, origin, crs, now),
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    if not matches:
+        print("no station matches")
+    for m in matches:
+        print(f"{m.distance_m:9.1f} m  {m.bearing_deg:5.1f}°  {m.hours.state.value:7}  "
+              f"{m.station.id}  {m.station.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""Query parameters of the courier routes, validated by pydantic; every problem is a 422."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from geo.crs import CoordinateSystem, to_wgs84
+from geo.position import LonLat
+from stations.amenities import UnknownAmenity, check_codes
+from stations.locator import ListQuery, NearbyQuery
+from stations.model import Kind
+
+MAX_K: Final = 100
+MAX_RADIUS_M: Final = 50_000.0
+MAX_LIMIT: Final = 1000
+# A "+" in a query string decodes to a space, so "+08:00" arrives as " 08:00".
+_SPACED_OFFSET: Final = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+Latitude = Annotated[
+    float,
+    Field(ge=-90, le=90, allow_inf_nan=False, description="Latitude in degrees, in `crs`."),
+]
+Longitude = Annotated[
+    float,
+    Field(ge=-180, le=180, allow_inf_nan=False, description="Longitude in degrees, in `crs`."),
+]
+Crs = Annotated[
+    CoordinateSystem,
+    Field(description="Coordinate system of positions in and out: wgs84 (GPS), gcj02 (Amap, "
+          "Tencent), bd09 (Baidu)."),
+]
+AmenityList = Annotated[
+    str | None,
+    Field(description="Comma-separated amenity codes; every one must be present "
+          "(see /v1/amenities)."),
+]
+KindList = Annotated[
+    str | None,
+    Field(description="Comma-separated kinds: love_station, service_point."),
+]
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("amenities", mode="after", check_fields=False)
+    @classmethod
+    def _known_amenities(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return ",".join(check_codes(_split(value)))
+        except UnknownAmenity as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("kinds", mode="after", check_fields=False)
+    @classmethod
+    def _known_kinds(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        bad = [k for k in _split(value) if k not in Kind.__members__.values()]
+        if bad:
+            raise ValueError(
+                f"unknown kind(s): {', '.join(bad)}; valid kinds: {', '.join(k.value for k in Kind)}"
+            )
+        return value
+
+    def amenity_codes(self) -> tuple[str, ...]:
+        value = getattr(self, "amenities", None)
+        return () if value is None else tuple(_split(value))
+
+    def kind_set(self) -> frozenset[Kind]:
+        value = getattr(self, "kinds", None)
+        return frozenset() if value is None else frozenset(Kind(k) for k in _split(value))
+
+
+class NearestParams(_Params):
+    lat: Latitude
+    lon: Longitude
+    crs: Crs = CoordinateSystem.WGS84
+    k: Annotated[int, Field(ge=1, le=MAX_K, description="How many stations, 1–100.")] = 5
+    radius_m: Annotated[
+        float | None,
+        Field(gt=0, le=MAX_RADIUS_M, allow_inf_nan=False,
+              description="Only stations within this geodesic distance (metres, ≤ 50 000)."),
+    ] = None
+    amenities: AmenityList = None
+    kinds: KindList = None
+    open_now: Annotated[
+        bool, Field(description="Keep only stations open now (server clock).")
+    ] = False
+    open_at: Annotated[
+        AwareDatetime | None,
+        Field(description="Keep only stations open at this ISO 8601 instant; it must carry a "
+              "UTC offset, e.g. 2026-11-27T12:30:00+08:00."),
+    ] = None
+
+    @field_validator("open_at", mode="before")
+    @classmethod
+    def _restore_plus(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _one_instant(self) -> NearestParams:
+        if self.open_now and self.open_at is not None:
+            raise ValueError("give either open_now=true or open_at, not both")
+        return self
+
+    def origin(self) -> LonLat:
+        lon, lat = to_wgs84(self.lon, self.lat, self.crs)
+        return LonLat(float(lon), float(lat))
+
+    def to_query(self, now: datetime) -> NearbyQuery:
+        at = self.open_at or now
+        return NearbyQuery(
+            at=at,
+            k=self.k,
+            radius_m=self.radius_m,
+            amenities=self.amenity_codes(),
+            kinds=self.kind_set(),
+            open_at=at if (self.open_now or self.open_at is not None) else None,
+        )
+
+
+class StationParams(_Params):
+    crs: Crs = CoordinateSystem.WGS84
+
+
+class ListParams(_Params):
+    bbox: Annotated[
+        str | None,
+        Field(description="min_lon,min_lat,max_lon,max_lat in `crs`; min_lon > max_lon crosses "
+              "the antimeridian."),
+    ] = None
+    crs: Crs = CoordinateSystem.WGS84
+    amenities: AmenityList = None
+    kinds: KindList = None
+    district: Annotated[
+        str | None,
+        Field(pattern=r"^[1-9][0-9]{1,5}$",
+              description="Adcode or its prefix: 610103 (碑林区), 6101 (all of Xi'an)."),
+    ] = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size, 1–1000.")] = 100
+    offset: Annotated[int, Field(ge=0, le=10_000_000, description="Stations to skip.")] = 0
+
+    @field_validator("bbox", mode="after")
+    @classmethod
+    def _valid_bbox(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split(",")
+        try:
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            numbers = []
+        if len(parts) != 4 or len(numbers) != 4 or not all(map(math.isfinite, numbers)):
+            raise ValueError("bbox must be four numbers: min_lon,min_lat,max_lon,max_lat")
+        min_lon, min_lat, max_lon, max_lat = numbers
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise ValueError("bbox longitudes must be within [-180, 180]")
+        if not (-90 <= min_lat <= max_lat <= 90):
+            raise ValueError("bbox latitudes must be within [-90, 90] with min_lat ≤ max_lat")
+        return value
+
+    def to_query(self) -> ListQuery:
+        return ListQuery(
+            bbox=None if self.bbox is None else _bbox_tuple(self.bbox),
+            crs=self.crs,
+            amenities=self.amenity_codes(),
+            kinds=self.kind_set(),
+            district=self.district,
+            limit=self.limit,
+            offset=self.offset,
+        )
+
+
+def _bbox_tuple(value: str) -> tuple[float, float, float, float]:
+    a, b, c, d = (float(p) for p in value.split(","))
+    return (a, b, c, d)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

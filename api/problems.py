@@ -1,0 +1,133 @@
+"""RFC 9457 problem details for every error, installed by one function from one table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
+from typing import Any, Final
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from stations.errors import (
+    ImportFileError,
+    InvalidInput,
+    StationNotFound,
+    StoreUnavailable,
+    YizhanError,
+)
+
+log = logging.getLogger("yizhan.api")
+
+PROBLEM_JSON: Final = "application/problem+json"
+
+STATUS_FOR: Final[dict[type[Exception], HTTPStatus]] = {
+    StationNotFound: HTTPStatus.NOT_FOUND,
+    InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ImportFileError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+class ProblemError(Exception):
+    """Raise from a route for a problem the domain does not model (e.g. a bad header)."""
+
+    def __init__(self, status: HTTPStatus, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(
+    status: int, detail: str, *, instance: str | None = None, **extra: object
+) -> Response:
+    """A problem+json response; ``extra`` members are added to the body (RFC 9457 §3.2)."""
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    # orjson refuses NaN, so a problem document is always valid JSON; replace what it can't
+    # encode rather than fail while reporting a failure.
+    content = orjson.dumps(body, default=str)
+    return Response(content, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    for exc_type, status in STATUS_FOR.items():
+        app.add_exception_handler(exc_type, _domain_handler(status))
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+
+def _domain_handler(status: HTTPStatus) -> Handler:
+    async def handle(request: Request, exc: YizhanError) -> Response:
+        extra: dict[str, object] = {}
+        if isinstance(exc, InvalidInput):
+            extra["errors"] = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+        return problem_response(status, str(exc), instance=request.url.path, **extra)
+
+    return handle
+
+
+async def _problem_error(request: Request, exc: ProblemError) -> Response:
+    return problem_response(exc.status, exc.detail, instance=request.url.path, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = [_field_error(e) for e in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return problem_response(422, detail, instance=request.url.path, errors=errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no such resource: {request.url.path}; see /docs for the API"
+    response = problem_response(exc.status_code, detail, instance=request.url.path)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        500,
+        "Yizhan hit an internal error; it has been logged. Try again, or report it with the "
+        "time of the request.",
+        instance=request.url.path,
+    )
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    loc: Sequence[object] = error.get("loc", ())
+    parts = [str(p) for p in loc if p not in ("query", "body", "path", "header")]
+    field = ".".join(parts) or "request"
+    reason = str(error.get("msg", "is invalid"))
+    reason = reason.removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        reason = "is not a parameter of this endpoint"
+    elif "input" in error and error.get("type") not in ("missing",):
+        reason = f"{reason} (got {_short(error['input'])})"
+    return {"field": field, "reason": reason}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

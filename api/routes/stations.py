@@ -1,0 +1,100 @@
+"""Courier routes: nearest stations, one station, listings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request
+from starlette.responses import Response
+
+from api.deps import CatalogDep, reject_repeated_params
+from api.params import ListParams, NearestParams, StationParams
+from api.presenter import listing_collection, nearest_collection, station_feature
+from stations.errors import StationNotFound
+from stations.hours import SHANGHAI, HoursStatus, Openness
+from stations.locator import find_nearby, list_stations, station_hours
+from stations.model import StationId
+
+GEOJSON: Final = "application/geo+json"
+
+router = APIRouter(prefix="/v1", tags=["stations"], dependencies=[Depends(reject_repeated_params)])
+
+
+class GeoJSONResponse(Response):
+    media_type = GEOJSON
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+@router.get(
+    "/stations/nearest",
+    operation_id="findNearestStations",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+async def find_nearest_stations(
+    catalog: CatalogDep, q: Annotated[NearestParams, Query()]
+) -> GeoJSONResponse:
+    """Stations near a position, nearest first (geodesic distance, ties by id)."""
+    now = datetime.now(SHANGHAI)
+    query = q.to_query(now)
+    origin = q.origin()
+    matches = find_nearby(catalog, origin, query)
+    return GeoJSONResponse(nearest_collection(matches, origin, q.crs, query.at))
+
+
+@router.get(
+    "/stations/{station_id}",
+    operation_id="getStation",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}, 304: {"description": "Not modified"}},
+)
+async def get_station(
+    station_id: str,
+    catalog: CatalogDep,
+    q: Annotated[StationParams, Query()],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """One station as a GeoJSON Feature; its ETag is its version."""
+    station = catalog.by_id.get(StationId(station_id))
+    if station is None:
+        raise StationNotFound(station_id)
+    etag = f'"{station.version}"'
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})
+    now = datetime.now(SHANGHAI)
+    position = catalog.position.get(station.id)
+    hours = (
+        HoursStatus(Openness.CLOSED, None)  # retired: never open again
+        if position is None
+        else station_hours(catalog, position, now)
+    )
+    return GeoJSONResponse(station_feature(station, q.crs, hours), headers={"ETag": etag})
+
+
+@router.get(
+    "/stations",
+    operation_id="listStations",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+async def list_stations_route(
+    request: Request, catalog: CatalogDep, q: Annotated[ListParams, Query()]
+) -> GeoJSONResponse:
+    """Stations in a bounding box and/or district with the given amenities, ordered by id."""
+    page = list_stations(catalog, q.to_query())
+    links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)}]
+    if q.offset + q.limit < page.matched:
+        nxt = request.url.include_query_params(offset=q.offset + q.limit)
+        links.append({"rel": "next", "type": GEOJSON, "href": str(nxt)})
+    if q.offset > 0:
+        prev = request.url.include_query_params(offset=max(0, q.offset - q.limit))
+        links.append({"rel": "prev", "type": GEOJSON, "href": str(prev)})
+    body = listing_collection(
+        [s for _, s in page.stations], q.crs, matched=page.matched, links=links
+    )
+    body["timeStamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return GeoJSONResponse(body)

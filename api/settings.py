@@ -1,0 +1,60 @@
+"""Explicit settings, read from ``YIZHAN_*`` environment variables only when asked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Final
+
+DEFAULT_DB: Final = Path("data/stations.gpkg")
+
+
+class SettingsError(ValueError):
+    """A YIZHAN_* variable that is unknown or has a bad value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: Path = DEFAULT_DB  # YIZHAN_DB: the store (GeoPackage path)
+    host: str = "127.0.0.1"  # YIZHAN_HOST
+    port: int = 8000  # YIZHAN_PORT
+    workers: int = 1  # YIZHAN_WORKERS
+    refresh_s: float = 1.0  # YIZHAN_REFRESH_S: how often a server checks the store for changes
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from YIZHAN_* variables; an unknown YIZHAN_* name is an error, so a typo
+        never silently falls back to a default."""
+        env = os.environ if env is None else env
+        known = {f"YIZHAN_{f.name.upper()}": f for f in fields(cls)}
+        unknown = sorted(k for k in env if k.startswith("YIZHAN_") and k not in known)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        values: dict[str, object] = {}
+        for name, f in known.items():
+            if name in env:
+                values[f.name] = _convert(name, env[name], f.type)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, raw: str, kind: object) -> object:
+    try:
+        if kind in ("int", int):
+            value: object = int(raw)
+            if value <= 0:  # type: ignore[operator]
+                raise ValueError
+            return value
+        if kind in ("float", float):
+            number = float(raw)
+            if not number > 0:
+                raise ValueError
+            return number
+        if kind in ("Path", Path):
+            return Path(raw)
+        return raw
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid positive {kind}") from None

@@ -1,0 +1,192 @@
+"""k-nearest points on the WGS-84 ellipsoid: a k-d tree over surface normals, exact re-rank.
+
+Candidates come from a ``scipy.spatial.cKDTree`` over the unit surface-normal vectors of the
+points (geodetic latitude/longitude mapped onto the unit sphere), which is measured on this
+machine at ~14 µs for k=5 among 1,000,000 points (a haversine BallTree took ~630 µs, geopandas
+``sjoin_nearest`` ~4 ms). Sphere order is not ellipsoid order, so every candidate that could
+still belong to the answer is re-ranked by its exact geodesic distance (GeographicLib via pyproj).
+
+Why the re-rank is exact: along any curve on the ellipsoid the surface normal turns at most
+``1 / MIN_CURVATURE_RADIUS_M`` radians per metre, so a point whose normal is ψ radians away from
+the origin's lies at least ``ψ · MIN_CURVATURE_RADIUS_M`` metres away. Candidates arrive in
+increasing ψ; once that lower bound exceeds the k-th best exact distance, no later candidate can
+enter the answer. Ties in distance are broken by position (index into the input arrays).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+from typing import Final, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+from geo.geodesic import MIN_CURVATURE_RADIUS_M, WGS84
+
+#: Extra metres subtracted from the lower bound to absorb float rounding in the chord → angle
+#: conversion (about 1e-16 rad, i.e. nanometres); keeps "cannot be closer" strictly true.
+_BOUND_SLACK_M: Final = 1e-6
+
+
+class Hit(NamedTuple):
+    position: int  # index into the arrays the index was built from
+    distance_m: float  # geodesic, WGS-84 ellipsoid
+
+
+def unit_vectors(lon_deg: ArrayLike, lat_deg: ArrayLike) -> NDArray[np.float64]:
+    """(n, 3) unit surface normals for WGS-84 geodetic (lon, lat) in degrees."""
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    cos_lat = np.cos(lat)
+    return np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+class NearestIndex:
+    """k-nearest over points on the ellipsoid; exact geodesic distance on the candidates.
+
+    Built once from parallel arrays of longitudes and latitudes (WGS-84 degrees); answers with
+    positions into those arrays. Immutable after construction, so it is safe to share between
+    threads. An empty index answers every query with an empty list.
+    """
+
+    def __init__(
+        self,
+        lon_deg: ArrayLike,
+        lat_deg: ArrayLike,
+        *,
+        positions: NDArray[np.int64] | None = None,
+    ) -> None:
+        self._lon = np.ascontiguousarray(lon_deg, dtype=np.float64)
+        self._lat = np.ascontiguousarray(lat_deg, dtype=np.float64)
+        if self._lon.shape != self._lat.shape or self._lon.ndim != 1:
+            raise ValueError("lon and lat must be 1-d arrays of equal length")
+        if self._lon.size and not (
+            np.all(np.abs(self._lat) <= 90.0) and np.all(np.abs(self._lon) <= 180.0)
+        ):
+            raise ValueError("every point must be a WGS-84 position (|lat| ≤ 90, |lon| ≤ 180)")
+        self._size = int(self._lon.size)
+        # Balanced/compact trees build 2-3x slower and query no faster at this size (measured).
+        self._tree = (
+            cKDTree(unit_vectors(self._lon, self._lat), balanced_tree=False, compact_nodes=False)
+            if self._size
+            else None
+        )
+        # Python floats: the scalar geodesic call is ~1.5 µs with them, ~30 µs with arrays.
+        self._lon_list: list[float] = self._lon.tolist()
+        self._lat_list: list[float] = self._lat.tolist()
+        # A restricted index answers in the positions of the index it was cut from.
+        self._positions: list[int] | None = None if positions is None else positions.tolist()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def restricted(self, mask: NDArray[np.bool_]) -> NearestIndex:
+        """An index over only the points where ``mask`` is true, answering with positions of
+        this index. Worth building for a selective mask that is queried often."""
+        keep = np.flatnonzero(mask)
+        original = keep if self._positions is None else np.asarray(self._positions)[keep]
+        return NearestIndex(self._lon[keep], self._lat[keep], positions=original)
+
+    def nearest(
+        self,
+        lon_deg: float,
+        lat_deg: float,
+        k: int,
+        *,
+        mask: NDArray[np.bool_] | None = None,
+        mask_fraction: float | None = None,
+        max_distance_m: float | None = None,
+        accept: Callable[[int], bool] | None = None,
+    ) -> list[Hit]:
+        """The k nearest points to (lon, lat) (fewer if fewer qualify), nearest first, ties by
+        position.
+
+        ``mask`` (bool per point) and ``accept`` (called with a position, only for points that
+        would otherwise enter the answer, nearest first) both exclude points; ``mask_fraction``
+        (the share of true values in ``mask``, counted if not given) sizes the first candidate
+        batch. ``max_distance_m`` keeps points at most that many metres away (inclusive).
+        Distances are geodesic metres on the WGS-84 ellipsoid.
+        """
+        if k < 1 or self._tree is None:
+            return []
+        origin = _unit_vector(lon_deg, lat_deg)
+        chord_limit = _chord_for_distance(max_distance_m)
+        if mask is not None and mask_fraction is None:
+            mask_fraction = np.count_nonzero(mask) / max(1, mask.size)
+        best: list[tuple[float, int]] = []  # sorted (distance_m, position), at most k long
+        seen = 0
+        # Sphere order nearly matches ellipsoid order (within 1 %), so k + 2 candidates usually
+        # settle the answer; a mask keeping a fraction f of the points needs about k / f.
+        fetch = k + 2 if mask is None else math.ceil((k + 2) / max(mask_fraction or 0.0, 1e-3))
+        while True:
+            fetch = min(fetch, self._size)
+            chords, found = self._tree.query(origin, k=fetch, distance_upper_bound=chord_limit)
+            chord_list: list[float] = np.atleast_1d(chords).tolist()
+            pos_list: list[int] = np.atleast_1d(found).tolist()
+            for chord, pos in zip(chord_list[seen:], pos_list[seen:], strict=True):
+                if pos == self._size:  # the tree's "no more points within the limit"
+                    return self._hits(best)
+                lower_m = _lower_bound_m(chord)
+                if len(best) == k and lower_m > best[-1][0]:
+                    return self._hits(best)
+                if max_distance_m is not None and lower_m > max_distance_m:
+                    return self._hits(best)
+                if mask is not None and not mask[pos]:
+                    continue
+                self._consider(best, k, pos, lon_deg, lat_deg, max_distance_m, accept)
+            if fetch >= self._size:
+                return self._hits(best)
+            seen = fetch
+            fetch *= 4
+
+    def _consider(
+        self,
+        best: list[tuple[float, int]],
+        k: int,
+        pos: int,
+        lon_deg: float,
+        lat_deg: float,
+        max_distance_m: float | None,
+        accept: Callable[[int], bool] | None,
+    ) -> None:
+        distance = float(WGS84.inv(lon_deg, lat_deg, self._lon_list[pos], self._lat_list[pos])[2])
+        if max_distance_m is not None and distance > max_distance_m:
+            return
+        entry = (distance, pos if self._positions is None else self._positions[pos])
+        if len(best) == k and entry >= best[-1]:
+            return
+        if accept is not None and not accept(entry[1]):
+            return
+        bisect.insort(best, entry)
+        if len(best) > k:
+            best.pop()
+
+    def _hits(self, best: list[tuple[float, int]]) -> list[Hit]:
+        return [Hit(position=pos, distance_m=dist) for dist, pos in best]
+
+
+def _unit_vector(lon_deg: float, lat_deg: float) -> list[float]:
+    # math on one point is ~20x faster than the numpy path for a single query.
+    lon, lat = math.radians(lon_deg), math.radians(lat_deg)
+    cos_lat = math.cos(lat)
+    return [cos_lat * math.cos(lon), cos_lat * math.sin(lon), math.sin(lat)]
+
+
+def _lower_bound_m(chord: float) -> float:
+    """Least geodesic distance (m) between points whose unit normals are ``chord`` apart."""
+    psi_rad = 2.0 * math.asin(min(1.0, chord / 2.0))
+    return psi_rad * MIN_CURVATURE_RADIUS_M - _BOUND_SLACK_M
+
+
+def _chord_for_distance(max_distance_m: float | None) -> float:
+    """Largest chord between unit normals of points at most ``max_distance_m`` apart."""
+    if max_distance_m is None:
+        return math.inf
+    psi_rad = (max_distance_m + _BOUND_SLACK_M) / MIN_CURVATURE_RADIUS_M
+    if psi_rad >= math.pi:
+        return math.inf
+    # A little headroom so float rounding in the tree never drops a boundary point.
+    return 2.0 * math.sin(psi_rad / 2.0) * (1.0 + 1e-12) + 1e-15

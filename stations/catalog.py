@@ -1,0 +1,96 @@
+"""An immutable in-memory snapshot of the store, built for answering courier queries fast.
+
+Holds the stations, a nearest-neighbour index over the ones couriers may see (not retired),
+their amenity bitmasks and compiled opening hours. A new snapshot is built and swapped in
+whole when the data changes; readers never see a half-built one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from geo.crs import CoordinateSystem, from_wgs84
+from geo.nearest import NearestIndex
+from stations.amenities import mask_of
+from stations.hours import Hours
+from stations.model import Kind, Station, StationId, Status
+
+#: Below this share of stations a filter gets its own small index: scanning the full index for
+#: k hits would visit about k / share candidates.
+_RESTRICT_BELOW: Final = 0.02
+_SELECTION_CACHE_SIZE: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The visible stations passing an amenity/kind filter, as a mask and maybe an index."""
+
+    mask: NDArray[np.bool_]
+    fraction: float
+    index: NearestIndex | None  # a restricted index when the filter is selective
+
+
+class Catalog:
+    """Snapshot of every station; ``visible`` (not retired) ones are indexed, ordered by id."""
+
+    def __init__(self, stations: Sequence[Station], *, data_version: int = 0) -> None:
+        self.data_version = data_version
+        ordered = sorted(stations, key=lambda s: s.id)
+        self.by_id: dict[StationId, Station] = {s.id: s for s in ordered}
+        # Index positions follow id order, so the index's ties by position are ties by id.
+        self.visible: tuple[Station, ...] = tuple(
+            s for s in ordered if s.status is not Status.RETIRED
+        )
+        self.position: dict[StationId, int] = {s.id: i for i, s in enumerate(self.visible)}
+        self.lon: NDArray[np.float64] = np.array([s.lon for s in self.visible], dtype=np.float64)
+        self.lat: NDArray[np.float64] = np.array([s.lat for s in self.visible], dtype=np.float64)
+        self.amenity_bits: NDArray[np.int64] = np.array(
+            [mask_of(s.amenities) for s in self.visible], dtype=np.int64
+        )
+        self.kinds: NDArray[np.str_] = np.array([s.kind.value for s in self.visible], dtype=str)
+        self.hours: tuple[Hours, ...] = tuple(Hours.parse(s.opening_hours) for s in self.visible)
+        self.index = NearestIndex(self.lon, self.lat)
+        self._selections: dict[tuple[int, frozenset[Kind]], Selection] = {}
+        self._coordinates: dict[CoordinateSystem, tuple[NDArray[np.float64], ...]] = {
+            CoordinateSystem.WGS84: (self.lon, self.lat)
+        }
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.visible)
+
+    def coordinates(
+        self, crs: CoordinateSystem
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(lon, lat) arrays of the visible stations in ``crs``, converted once per snapshot."""
+        cached = self._coordinates.get(crs)
+        if cached is None:
+            cached = tuple(np.atleast_1d(a) for a in from_wgs84(self.lon, self.lat, crs))
+            self._coordinates[crs] = cached
+        return cached[0], cached[1]
+
+    def selection(self, amenity_mask: int, kinds: frozenset[Kind]) -> Selection:
+        """The visible stations having every amenity in ``amenity_mask`` and, if ``kinds`` is
+        not empty, one of those kinds. Cached: the first call per filter costs O(n)."""
+        key = (amenity_mask, kinds)
+        cached = self._selections.get(key)
+        if cached is not None:
+            return cached
+        mask = (self.amenity_bits & amenity_mask) == amenity_mask
+        if kinds:
+            mask &= np.isin(self.kinds, [k.value for k in kinds])
+        count = int(np.count_nonzero(mask))
+        fraction = count / max(1, len(self.visible))
+        index = self.index.restricted(mask) if fraction < _RESTRICT_BELOW else None
+        selection = Selection(mask=mask, fraction=fraction, index=index)
+        with self._lock:
+            if len(self._selections) >= _SELECTION_CACHE_SIZE:
+                self._selections.pop(next(iter(self._selections)))
+            self._selections[key] = selection
+        return selection

@@ -1,0 +1,46 @@
+"""The domain's exception hierarchy; the API maps each category to one HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class YizhanError(Exception):
+    """Base of every error Yizhan raises on purpose; ``str(exc)`` is safe to show a user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one field of an input."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class InvalidInput(YizhanError):
+    """Input that breaks the contract; carries every problem found, each naming its field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class InvalidStation(InvalidInput):
+    """A station record that does not validate."""
+
+
+class StationNotFound(YizhanError):
+    def __init__(self, station_id: str) -> None:
+        self.station_id = station_id
+        super().__init__(f"no station with id {station_id!r}")
+
+
+class StoreUnavailable(YizhanError):
+    """The store cannot be opened or read (missing file, not a Yizhan store, locked)."""
+
+
+class ImportFileError(YizhanError):
+    """An import file that cannot be read at all (wrong format, bad encoding, bad header)."""

@@ -1,0 +1,124 @@
+"""Export active stations as CSV (exactly the import format), GeoJSON or GeoPackage."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stations.errors import ImportFileError
+from stations.importing import CSV_COLUMNS
+from stations.model import Station, StationDraft, Status
+from stations.store.base import StationStore
+from stations.store.geopackage import GeoPackageStore
+
+FORMATS = (".csv", ".geojson", ".gpkg")
+
+
+def export_file(store: StationStore, path: Path) -> int:
+    """Write the active stations to ``path`` (format from its suffix), atomically: the file
+    appears whole or not at all. Returns the number of stations written."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ImportFileError(f"{path.name}: unknown export format; use one of {', '.join(FORMATS)}")
+    stations = [s for s in store.list_stations() if s.status is Status.ACTIVE]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".gpkg":
+            tmp.unlink()
+            _write_gpkg(stations, tmp)
+        else:
+            data = to_csv(stations) if suffix == ".csv" else to_geojson(stations)
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(stations)
+
+
+def to_csv(stations: Sequence[Station]) -> bytes:
+    """UTF-8 CSV with exactly the import columns, WGS-84 coordinates."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in stations:
+        writer.writerow([_csv_value(v) for v in _record(s).values()])
+    return out.getvalue().encode("utf-8")
+
+
+def to_geojson(stations: Sequence[Station]) -> bytes:
+    """A GeoJSON FeatureCollection (RFC 7946, WGS-84) whose properties are the import fields."""
+    features = []
+    for s in stations:
+        props = _record(s)
+        lon, lat = props.pop("lon"), props.pop("lat")
+        props["amenities"] = list(s.amenities)
+        features.append(
+            {
+                "type": "Feature",
+                "id": s.id,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": props,
+            }
+        )
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _record(s: Station) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "kind": s.kind.value,
+        "lon": s.lon,
+        "lat": s.lat,
+        "address": s.address,
+        "district_code": s.district_code,
+        "amenities": ";".join(s.amenities),
+        "opening_hours": s.opening_hours,
+        "phone": s.phone,
+        "host": s.host,
+    }
+
+
+def _csv_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back as the same float
+    return str(value)
+
+
+def _write_gpkg(stations: Sequence[Station], path: Path) -> None:
+    target = GeoPackageStore(path)
+    try:
+        target.save_all(
+            [
+                StationDraft(
+                    id=s.id,
+                    name=s.name,
+                    kind=s.kind,
+                    lon=s.lon,
+                    lat=s.lat,
+                    address=s.address,
+                    district_code=s.district_code,
+                    amenities=s.amenities,
+                    opening_hours=s.opening_hours,
+                    phone=s.phone,
+                    host=s.host,
+                    status=s.status,
+                )
+                for s in stations
+            ]
+        )
+        target.make_portable()
+    finally:
+        target.close()

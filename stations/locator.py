@@ -1,0 +1,125 @@
+"""Use cases over a catalog snapshot: nearest stations for a rider, and filtered listings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from geo.crs import CoordinateSystem
+from geo.geodesic import distance_bearing
+from geo.position import LonLat
+from stations.amenities import mask_of
+from stations.catalog import Catalog
+from stations.hours import HoursStatus, Openness
+from stations.model import Kind, Station, Status
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyQuery:
+    """What a rider asks. ``open_at`` keeps only stations open at that instant; ``at`` is the
+    instant every match's opening status is given for (both timezone-aware)."""
+
+    at: datetime
+    k: int = 5
+    radius_m: float | None = None
+    amenities: tuple[str, ...] = ()
+    kinds: frozenset[Kind] = frozenset()
+    open_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    station: Station
+    distance_m: float  # geodesic, WGS-84 ellipsoid
+    bearing_deg: float  # initial bearing from the rider, clockwise from north
+    hours: HoursStatus
+
+
+def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Match]:
+    """Stations near ``origin`` that offer every wanted amenity and are open at
+    ``query.open_at``; nearest first by geodesic distance, ties by id. Empty catalog: []."""
+    index, mask, fraction = catalog.index, None, None
+    if query.amenities or query.kinds:
+        selection = catalog.selection(mask_of(query.amenities), query.kinds)
+        if selection.index is not None:
+            index = selection.index
+        else:
+            mask, fraction = selection.mask, selection.fraction
+    open_at = query.open_at
+
+    def is_open(position: int) -> bool:
+        assert open_at is not None
+        return station_openness(catalog, position, open_at) is Openness.OPEN
+
+    hits = index.nearest(
+        origin.lon,
+        origin.lat,
+        query.k,
+        mask=mask,
+        mask_fraction=fraction,
+        max_distance_m=query.radius_m,
+        accept=None if open_at is None else is_open,
+    )
+    return [_match(catalog, origin, hit.position, query.at) for hit in hits]
+
+
+def station_openness(catalog: Catalog, position: int, at: datetime) -> Openness:
+    """Open/closed/unknown at ``at`` for a visible station; temporarily closed ones are closed."""
+    if catalog.visible[position].status is not Status.ACTIVE:
+        return Openness.CLOSED
+    return catalog.hours[position].state(at)
+
+
+def station_hours(catalog: Catalog, position: int, at: datetime) -> HoursStatus:
+    if catalog.visible[position].status is not Status.ACTIVE:
+        return HoursStatus(state=Openness.CLOSED, next_change=None)
+    return catalog.hours[position].status(at)
+
+
+def _match(catalog: Catalog, origin: LonLat, position: int, at: datetime) -> Match:
+    station = catalog.visible[position]
+    distance, bearing = distance_bearing(origin.lon, origin.lat, station.lon, station.lat)
+    return Match(station, distance, bearing, station_hours(catalog, position, at))
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A listing filter; ``bbox`` is (min_lon, min_lat, max_lon, max_lat) in degrees and
+    may cross the antimeridian (min_lon > max_lon), in ``crs``. ``district`` is an adcode prefix."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    crs: CoordinateSystem = CoordinateSystem.WGS84  # the system ``bbox`` is given in
+    amenities: tuple[str, ...] = ()
+    kinds: frozenset[Kind] = frozenset()
+    district: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    stations: list[tuple[int, Station]]  # (catalog position, station), ordered by id
+    matched: int
+
+
+def list_stations(catalog: Catalog, query: ListQuery) -> Page:
+    """Visible stations passing every filter, ordered by id, one page of them."""
+    keep = np.ones(len(catalog), dtype=bool)
+    if query.amenities or query.kinds:
+        keep &= catalog.selection(mask_of(query.amenities), query.kinds).mask
+    if query.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = query.bbox
+        lon, lat = catalog.coordinates(query.crs)
+        keep &= (lat >= min_lat) & (lat <= max_lat)
+        if min_lon <= max_lon:
+            keep &= (lon >= min_lon) & (lon <= max_lon)
+        else:  # crosses the antimeridian (RFC 7946 §5.2)
+            keep &= (lon >= min_lon) | (lon <= max_lon)
+    if query.district:
+        prefix = query.district
+        keep &= np.array([s.district_code.startswith(prefix) for s in catalog.visible], bool)
+    positions = np.flatnonzero(keep)
+    chosen = positions[query.offset : query.offset + query.limit].tolist()
+    return Page([(p, catalog.visible[p]) for p in chosen], matched=int(positions.size))

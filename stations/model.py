@@ -1,0 +1,78 @@
+"""The station record (DESIGN.md §3) and its enumerations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import NewType
+
+StationId = NewType("StationId", str)
+
+
+class Kind(StrEnum):
+    LOVE_STATION = "love_station"  # 爱心驿站 / 户外劳动者服务站 / 工会驿站
+    SERVICE_POINT = "service_point"  # community hall, battery-swap cabinet, public toilet
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    CLOSED_TEMPORARILY = "closed_temporarily"  # listed, but never reported open
+    RETIRED = "retired"  # kept for history, gone from courier results
+
+
+#: Fields an import file or an editor supplies; the store owns status, version and updated_at.
+EDITABLE_FIELDS = (
+    "name",
+    "kind",
+    "lon",
+    "lat",
+    "address",
+    "district_code",
+    "amenities",
+    "opening_hours",
+    "phone",
+    "host",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StationDraft:
+    """A validated station as supplied, position already in WGS-84 (lon, lat degrees)."""
+
+    id: StationId | None  # None: the store assigns one
+    name: str
+    kind: Kind
+    lon: float
+    lat: float
+    address: str | None
+    district_code: str
+    amenities: tuple[str, ...]  # vocabulary order, no repeats
+    opening_hours: str | None  # OSM opening_hours syntax; None = not recorded
+    phone: str | None
+    host: str | None
+    status: Status = Status.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A stored station. Position in WGS-84 degrees, GeoJSON order (lon, lat)."""
+
+    id: StationId
+    name: str
+    kind: Kind
+    lon: float
+    lat: float
+    address: str | None
+    district_code: str
+    amenities: tuple[str, ...]
+    opening_hours: str | None
+    phone: str | None
+    host: str | None
+    status: Status
+    version: int
+    updated_at: datetime  # aware, UTC
+
+    def same_content(self, draft: StationDraft) -> bool:
+        """True when saving ``draft`` over this station would change nothing."""
+        return all(getattr(self, f) == getattr(draft, f) for f in (*EDITABLE_FIELDS, "status"))

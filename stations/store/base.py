@@ -1,0 +1,66 @@
+"""The store interface: every back end (GeoPackage file, PostGIS) implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from stations.model import Station, StationDraft, StationId
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What saving one draft did (or, in a dry run, would do)."""
+
+    station_id: StationId
+    outcome: Outcome
+
+
+@dataclass(slots=True)
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    results: list[SaveResult] = field(default_factory=list)
+
+    def add(self, result: SaveResult) -> None:
+        self.results.append(result)
+        setattr(self, result.outcome.value, getattr(self, result.outcome.value) + 1)
+
+
+class StationStore(Protocol):
+    """Durable station storage. Every write is one transaction: all of it or none of it."""
+
+    def list_stations(self) -> list[Station]:
+        """Every stored station, retired ones included, ordered by id."""
+        ...
+
+    def get(self, station_id: StationId) -> Station:
+        """One station; raises StationNotFound."""
+        ...
+
+    def save_all(
+        self,
+        drafts: Sequence[StationDraft],
+        *,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportCounts:
+        """Create or update every draft in one transaction (upsert by id; a draft without id is
+        created with a new one). ``dry_run`` computes the same counts and writes nothing.
+        ``progress`` is called with the number of drafts handled since its last call."""
+        ...
+
+    def data_version(self) -> int:
+        """A counter that grows with every committed write, from any process."""
+        ...
+
+    def close(self) -> None: ...
