@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.middleware import HeadAsGet
 from api.problems import install_problem_handlers
 from api.routes import meta, stations
 from api.settings import Settings
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.live = live
+    app.add_middleware(HeadAsGet)
     install_problem_handlers(app)
     app.include_router(stations.router)
     app.include_router(meta.router)

@@ -45,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import stations from a CSV or GeoJSON file")
     imp.add_argument("file", type=Path)
     _db(imp)
-    imp.add_argument("--crs", choices=crs_choices, default="wgs84",
-                     help="coordinate system of the file's positions (default wgs84)")
+    imp.add_argument(
+        "--crs",
+        choices=crs_choices,
+        default="wgs84",
+        help="coordinate system of the file's positions (default wgs84)",
+    )
     imp.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
 
     exp = sub.add_parser("export", help="export active stations (.csv, .geojson, .gpkg)")
@@ -58,8 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     near.add_argument("--lat", type=float, required=True)
     near.add_argument("--lon", type=float, required=True)
     near.add_argument("--k", type=int, default=5, help="how many (1-100, default 5)")
-    near.add_argument("--amenity", action="append", default=[], metavar="CODE",
-                      help="required amenity; repeat for several")
+    near.add_argument(
+        "--amenity",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="required amenity; repeat for several",
+    )
     near.add_argument("--crs", choices=crs_choices, default="wgs84")
     near.add_argument("--radius-m", type=float, default=None)
     near.add_argument("--open-now", action="store_true", help="only stations open now")
@@ -68,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, default=None,
-                        help=f"the store (default: $YIZHAN_DB or {DEFAULT_DB})")
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"the store (default: $YIZHAN_DB or {DEFAULT_DB})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,10 +106,13 @@ def _serve(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     port = args.port or settings.port
     workers = args.workers or settings.workers
     os.environ["YIZHAN_DB"] = str(db.resolve())
-    print(f"Yizhan serves {db} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
-          file=sys.stderr)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    print(
+        f"Yizhan serves {db} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
     return 0
 
 
@@ -112,8 +125,13 @@ def _import(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     store = GeoPackageStore(db)
     try:
         with tqdm(desc="saving", unit=" rows", disable=None, file=sys.stderr) as bar:
-            report = import_file(store, args.file, crs=CoordinateSystem(args.crs),
-                                 dry_run=args.dry_run, progress=bar.update)
+            report = import_file(
+                store,
+                args.file,
+                crs=CoordinateSystem(args.crs),
+                dry_run=args.dry_run,
+                progress=bar.update,
+            )
     finally:
         store.close()
     for rejection in report.rejected:
@@ -153,19 +171,29 @@ def _nearest(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     finally:
         store.close()
     now = datetime.now(SHANGHAI)
-    query = NearbyQuery(at=now, k=args.k, radius_m=args.radius_m,
-                        amenities=check_codes(args.amenity),
-                        open_at=now if args.open_now else None)
+    query = NearbyQuery(
+        at=now,
+        k=args.k,
+        radius_m=args.radius_m,
+        amenities=check_codes(args.amenity),
+        open_at=now if args.open_now else None,
+    )
     matches = find_nearby(catalog, origin, query)
     if args.json:
-        sys.stdout.write(orjson.dumps(nearest_collection(matches, origin, crs, now),
-                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps(
+                nearest_collection(matches, origin, crs, now), option=orjson.OPT_INDENT_2
+            ).decode()
+            + "\n"
+        )
         return 0
     if not matches:
         print("no station matches")
     for m in matches:
-        print(f"{m.distance_m:9.1f} m  {m.bearing_deg:5.1f}°  {m.hours.state.value:7}  "
-              f"{m.station.id}  {m.station.name}")
+        print(
+            f"{m.distance_m:9.1f} m  {m.bearing_deg:5.1f}°  {m.hours.state.value:7}  "
+            f"{m.station.id}  {m.station.name}"
+        )
     return 0
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from geo.crs import CoordinateSystem, to_wgs84
 from geo.position import LonLat
 from stations.amenities import UnknownAmenity, check_codes
+from stations.errors import InvalidInput, Problem
 from stations.locator import ListQuery, NearbyQuery
 from stations.model import Kind
 
@@ -19,7 +20,11 @@ MAX_K: Final = 100
 MAX_RADIUS_M: Final = 50_000.0
 MAX_LIMIT: Final = 1000
 # A "+" in a query string decodes to a space, so "+08:00" arrives as " 08:00".
-_SPACED_OFFSET: Final = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+_SPACED_OFFSET: Final = re.compile(r"([T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+_ISO_INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+#: Instants outside this range cannot be a rider's arrival time (and overflow date arithmetic).
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
 
 Latitude = Annotated[
     float,
@@ -31,13 +36,16 @@ Longitude = Annotated[
 ]
 Crs = Annotated[
     CoordinateSystem,
-    Field(description="Coordinate system of positions in and out: wgs84 (GPS), gcj02 (Amap, "
-          "Tencent), bd09 (Baidu)."),
+    Field(
+        description="Coordinate system of positions in and out: wgs84 (GPS), gcj02 (Amap, "
+        "Tencent), bd09 (Baidu)."
+    ),
 ]
 AmenityList = Annotated[
     str | None,
-    Field(description="Comma-separated amenity codes; every one must be present "
-          "(see /v1/amenities)."),
+    Field(
+        description="Comma-separated amenity codes; every one must be present (see /v1/amenities)."
+    ),
 ]
 KindList = Annotated[
     str | None,
@@ -47,6 +55,16 @@ KindList = Annotated[
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator(
+        "lat", "lon", "k", "radius_m", "limit", "offset", mode="before", check_fields=False
+    )
+    @classmethod
+    def _plain_number(cls, value: Any) -> Any:
+        # Python reads "3_4.26" as 34.26; a typo must not become another position.
+        if isinstance(value, str) and "_" in value:
+            raise ValueError(f"{value!r} is not a plain decimal number")
+        return value
 
     @field_validator("amenities", mode="after", check_fields=False)
     @classmethod
@@ -66,7 +84,8 @@ class _Params(BaseModel):
         bad = [k for k in _split(value) if k not in Kind.__members__.values()]
         if bad:
             raise ValueError(
-                f"unknown kind(s): {', '.join(bad)}; valid kinds: {', '.join(k.value for k in Kind)}"
+                f"unknown kind(s): {', '.join(bad)}; "
+                f"valid kinds: {', '.join(k.value for k in Kind)}"
             )
         return value
 
@@ -86,36 +105,55 @@ class NearestParams(_Params):
     k: Annotated[int, Field(ge=1, le=MAX_K, description="How many stations, 1–100.")] = 5
     radius_m: Annotated[
         float | None,
-        Field(gt=0, le=MAX_RADIUS_M, allow_inf_nan=False,
-              description="Only stations within this geodesic distance (metres, ≤ 50 000)."),
+        Field(
+            gt=0,
+            le=MAX_RADIUS_M,
+            allow_inf_nan=False,
+            description="Only stations within this geodesic distance (metres, ≤ 50 000).",
+        ),
     ] = None
     amenities: AmenityList = None
     kinds: KindList = None
-    open_now: Annotated[
-        bool, Field(description="Keep only stations open now (server clock).")
-    ] = False
+    open_now: Annotated[bool, Field(description="Keep only stations open now (server clock).")] = (
+        False
+    )
     open_at: Annotated[
         AwareDatetime | None,
-        Field(description="Keep only stations open at this ISO 8601 instant; it must carry a "
-              "UTC offset, e.g. 2026-11-27T12:30:00+08:00."),
+        Field(
+            description="Keep only stations open at this ISO 8601 instant; it must carry a "
+            "UTC offset, e.g. 2026-11-27T12:30:00+08:00."
+        ),
     ] = None
 
     @field_validator("open_at", mode="before")
     @classmethod
-    def _restore_plus(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+    def _iso_text(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _ISO_INSTANT.match(value.strip()):
+            raise ValueError(
+                "must be an ISO 8601 date and time with a UTC offset, "
+                "e.g. 2026-11-27T12:30:00+08:00"
+            )
+        return _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+
+    @field_validator("open_at", mode="after")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not EARLIEST <= value < LATEST:
+            raise ValueError("must be between 2000-01-01 and 2100-01-01")
         return value
 
-    @model_validator(mode="after")
-    def _one_instant(self) -> NearestParams:
+    def check_instants(self) -> None:
+        """open_now and open_at both choose the instant: refuse the pair, naming both."""
         if self.open_now and self.open_at is not None:
-            raise ValueError("give either open_now=true or open_at, not both")
-        return self
+            reason = "give either open_now=true or open_at, not both"
+            raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
 
     def origin(self) -> LonLat:
         lon, lat = to_wgs84(self.lon, self.lat, self.crs)
-        return LonLat(float(lon), float(lat))
+        # BD-09/GCJ-02 offsets can push an edge position just past ±180°/±90°: wrap the
+        # longitude, and clamp the latitude (the offset is metres; the pole is the pole).
+        wrapped = (float(lon) + 180.0) % 360.0 - 180.0
+        return LonLat(wrapped, min(90.0, max(-90.0, float(lat))))
 
     def to_query(self, now: datetime) -> NearbyQuery:
         at = self.open_at or now
@@ -136,16 +174,20 @@ class StationParams(_Params):
 class ListParams(_Params):
     bbox: Annotated[
         str | None,
-        Field(description="min_lon,min_lat,max_lon,max_lat in `crs`; min_lon > max_lon crosses "
-              "the antimeridian."),
+        Field(
+            description="min_lon,min_lat,max_lon,max_lat in `crs`; min_lon > max_lon crosses "
+            "the antimeridian."
+        ),
     ] = None
     crs: Crs = CoordinateSystem.WGS84
     amenities: AmenityList = None
     kinds: KindList = None
     district: Annotated[
         str | None,
-        Field(pattern=r"^[1-9][0-9]{1,5}$",
-              description="Adcode or its prefix: 610103 (碑林区), 6101 (all of Xi'an)."),
+        Field(
+            pattern=r"^[1-9][0-9]{1,5}$",
+            description="Adcode or its prefix: 610103 (碑林区), 6101 (all of Xi'an).",
+        ),
     ] = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size, 1–1000.")] = 100
     offset: Annotated[int, Field(ge=0, le=10_000_000, description="Stations to skip.")] = 0

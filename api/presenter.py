@@ -88,9 +88,7 @@ def listing_collection(
         "numberMatched": matched,
         "numberReturned": len(stations),
         "links": links,
-        "features": [
-            _feature(s, coords[i], station_properties(s)) for i, s in enumerate(stations)
-        ],
+        "features": [_feature(s, coords[i], station_properties(s)) for i, s in enumerate(stations)],
     }
 
 
@@ -130,8 +128,8 @@ class _NavCoords:
     def __init__(self, stations: Sequence[Station], origin: LonLat | None) -> None:
         lon = np.array([s.lon for s in stations] + ([origin.lon] if origin else []))
         lat = np.array([s.lat for s in stations] + ([origin.lat] if origin else []))
-        self.gcj = list(zip(*map(np.atleast_1d, from_wgs84(lon, lat, CoordinateSystem.GCJ02))))
-        self.bd = list(zip(*map(np.atleast_1d, from_wgs84(lon, lat, CoordinateSystem.BD09))))
+        self.gcj = _pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
+        self.bd = _pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
 
     def route_links(self, i: int, name: str) -> Json:
         (glon, glat), (olon, olat) = self.gcj[i], self.gcj[-1]
@@ -183,3 +181,7 @@ class _NavCoords:
             quote_via=quote,
         )
         return {"amap": amap, "baidu": baidu}
+
+
+def _pairs(lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, float]]:
+    return list(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True))

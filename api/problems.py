@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.schemas import PROBLEM_JSON
+from geo.position import InvalidCoordinate
 from stations.errors import (
     ImportFileError,
     InvalidInput,
@@ -23,13 +25,13 @@ from stations.errors import (
 
 log = logging.getLogger("yizhan.api")
 
-PROBLEM_JSON: Final = "application/problem+json"
 
 STATUS_FOR: Final[dict[type[Exception], HTTPStatus]] = {
     StationNotFound: HTTPStatus.NOT_FOUND,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     ImportFileError: HTTPStatus.UNPROCESSABLE_ENTITY,
     StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    InvalidCoordinate: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 
@@ -66,9 +68,10 @@ def problem_response(
 def install_problem_handlers(app: FastAPI) -> None:
     for exc_type, status in STATUS_FOR.items():
         app.add_exception_handler(exc_type, _domain_handler(status))
-    app.add_exception_handler(ProblemError, _problem_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Starlette types handlers as taking Exception; each of ours takes its own subclass.
+    app.add_exception_handler(ProblemError, _problem_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -25,9 +25,7 @@ _E2: Final = WGS84.es
 MIN_CURVATURE_RADIUS_M: Final = _A_M * (1.0 - _E2)
 
 
-def distance_bearing(
-    lon1: float, lat1: float, lon2: float, lat2: float
-) -> tuple[float, float]:
+def distance_bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> tuple[float, float]:
     """Geodesic distance (metres) and initial bearing (degrees clockwise from north, [0, 360))
     from point 1 to point 2, both (lon, lat) in WGS-84 degrees. Coincident points: (0.0, 0.0)."""
     azimuth_deg, _back, distance_m = WGS84.inv(lon1, lat1, lon2, lat2)
@@ -43,12 +41,11 @@ def distances_m(
     lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
 ) -> NDArray[np.float64]:
     """Vectorised geodesic distances in metres; arguments broadcast like numpy arrays."""
-    b = np.broadcast_arrays(
-        *(np.asarray(v, dtype=np.float64) for v in (lon1, lat1, lon2, lat2))
-    )
+    b = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (lon1, lat1, lon2, lat2)))
     if b[0].size == 0:
         return np.zeros(b[0].shape)
-    _f, _b, dist = WGS84.inv(*(np.ascontiguousarray(v) for v in b))
+    lon1_a, lat1_a, lon2_a, lat2_a = (np.ascontiguousarray(v) for v in b)
+    _f, _b, dist = WGS84.inv(lon1_a, lat1_a, lon2_a, lat2_a)
     return np.asarray(dist, dtype=np.float64)
 
 

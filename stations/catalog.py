@@ -65,9 +65,7 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.visible)
 
-    def coordinates(
-        self, crs: CoordinateSystem
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def coordinates(self, crs: CoordinateSystem) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(lon, lat) arrays of the visible stations in ``crs``, converted once per snapshot."""
         cached = self._coordinates.get(crs)
         if cached is None:

@@ -26,7 +26,9 @@ def export_file(store: StationStore, path: Path) -> int:
     appears whole or not at all. Returns the number of stations written."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ImportFileError(f"{path.name}: unknown export format; use one of {', '.join(FORMATS)}")
+        raise ImportFileError(
+            f"{path.name}: unknown export format; use one of {', '.join(FORMATS)}"
+        )
     stations = [s for s in store.list_stations() if s.status is Status.ACTIVE]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)

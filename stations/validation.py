@@ -141,7 +141,7 @@ class _Fields:
                 self._problems.append(Problem(field, f"is required; one of {_list(enum)}"))
             return default
         try:
-            return enum(value)
+            return enum(str(value))
         except ValueError:
             self._problems.append(Problem(field, f"{value!r} is not one of {_list(enum)}"))
             return None
@@ -186,6 +186,8 @@ def parse_number(value: object) -> float | None:
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
+        if "_" in value:  # float() reads "3_4" as 34: a typo must not become a position
+            return None
         try:
             number = float(value)
         except ValueError:

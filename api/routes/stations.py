@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from api.deps import CatalogDep, reject_repeated_params
 from api.params import ListParams, NearestParams, StationParams
 from api.presenter import listing_collection, nearest_collection, station_feature
+from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
 from stations.errors import StationNotFound
 from stations.hours import SHANGHAI, HoursStatus, Openness
 from stations.locator import find_nearby, list_stations, station_hours
 from stations.model import StationId
 
-GEOJSON: Final = "application/geo+json"
+router = APIRouter(
+    prefix="/v1",
+    tags=["stations"],
+    dependencies=[Depends(reject_repeated_params)],
+    responses=problem_responses(422, 500),
+)
 
-router = APIRouter(prefix="/v1", tags=["stations"], dependencies=[Depends(reject_repeated_params)])
 
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON encoded by orjson (a JSONResponse subclass so OpenAPI shows the schema)."""
 
-class GeoJSONResponse(Response):
     media_type = GEOJSON
 
     def render(self, content: Any) -> bytes:
@@ -33,12 +39,13 @@ class GeoJSONResponse(Response):
     "/stations/nearest",
     operation_id="findNearestStations",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_model=StationCollection,
 )
 async def find_nearest_stations(
     catalog: CatalogDep, q: Annotated[NearestParams, Query()]
 ) -> GeoJSONResponse:
     """Stations near a position, nearest first (geodesic distance, ties by id)."""
+    q.check_instants()
     now = datetime.now(SHANGHAI)
     query = q.to_query(now)
     origin = q.origin()
@@ -50,7 +57,8 @@ async def find_nearest_stations(
     "/stations/{station_id}",
     operation_id="getStation",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}}, 304: {"description": "Not modified"}},
+    response_model=StationFeature,
+    responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 async def get_station(
     station_id: str,
@@ -63,7 +71,7 @@ async def get_station(
     if station is None:
         raise StationNotFound(station_id)
     etag = f'"{station.version}"'
-    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
     now = datetime.now(SHANGHAI)
     position = catalog.position.get(station.id)
@@ -79,7 +87,7 @@ async def get_station(
     "/stations",
     operation_id="listStations",
     response_class=GeoJSONResponse,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_model=StationCollection,
 )
 async def list_stations_route(
     request: Request, catalog: CatalogDep, q: Annotated[ListParams, Query()]
@@ -98,3 +106,9 @@ async def list_stations_route(
     )
     body["timeStamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     return GeoJSONResponse(body)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.2: weak comparison, and ``*`` matches any current representation."""
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags

@@ -98,9 +98,7 @@ class GeoPackageStore:
                     progress(1000)
             if counts.created or counts.updated:
                 _expand_extent(conn, drafts)
-                conn.execute(
-                    "UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'"
-                )
+                conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
                 conn.execute(
                     "UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, LAYER)
                 )
@@ -193,7 +191,7 @@ def _row_to_station(row: tuple[object, ...]) -> Station:
     return Station(
         id=StationId(str(sid)),
         name=str(name),
-        kind=Kind(kind),
+        kind=Kind(str(kind)),
         lon=lon,
         lat=lat,
         address=_opt(address),
@@ -202,7 +200,7 @@ def _row_to_station(row: tuple[object, ...]) -> Station:
         opening_hours=_opt(hours),
         phone=_opt(phone),
         host=_opt(host),
-        status=Status(status),
+        status=Status(str(status)),
         version=int(version),  # type: ignore[call-overload]
         updated_at=datetime.fromisoformat(str(updated_at).replace("Z", "+00:00")),
     )
@@ -214,7 +212,8 @@ def _opt(value: object) -> str | None:
 
 def _gpkg_datetime(moment: datetime) -> str:
     """The GeoPackage DATETIME form: ISO 8601 in UTC with milliseconds and a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 # -- GeoPackage geometry blobs (OGC 12-128r18 §2.1.3) -------------------------------------------
@@ -288,6 +287,5 @@ def _schema_statements() -> list[str]:
         f" 'Yizhan courier rest stations and service points', {SRS_ID})",
         f"INSERT INTO gpkg_geometry_columns VALUES ('{LAYER}', 'geom', 'POINT', {SRS_ID}, 0, 0)",
         "CREATE TABLE yizhan_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-        f"INSERT INTO yizhan_meta VALUES ('schema_version', {SCHEMA_VERSION}),"
-        " ('data_version', 0)",
+        f"INSERT INTO yizhan_meta VALUES ('schema_version', {SCHEMA_VERSION}), ('data_version', 0)",
     ]

@@ -23,8 +23,9 @@ HEADER = "id,name,kind,lon,lat,address,district_code,amenities,opening_hours,pho
 
 def run(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIZHAN_")}
-    result = subprocess.run([*YIZHAN, *map(str, args)], capture_output=True, text=True,
-                            cwd=ROOT, env=env, timeout=120)
+    result = subprocess.run(
+        [*YIZHAN, *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -39,16 +40,39 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_nearest_prints_the_closest_open_station(demo_db: Path) -> None:
-    out = run("nearest", "--db", demo_db, "--lat", "34.2610", "--lon", "108.9423",
-              "--amenity", "microwave", "--k", "3", check=True)
+    out = run(
+        "nearest",
+        "--db",
+        demo_db,
+        "--lat",
+        "34.2610",
+        "--lon",
+        "108.9423",
+        "--amenity",
+        "microwave",
+        "--k",
+        "3",
+        check=True,
+    )
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 3
     assert "demo-610103-001" in lines[0]
 
 
 def test_nearest_json_in_gcj02(demo_db: Path) -> None:
-    out = run("nearest", "--db", demo_db, "--lat", "34.26", "--lon", "108.95", "--crs", "gcj02",
-              "--json", check=True)
+    out = run(
+        "nearest",
+        "--db",
+        demo_db,
+        "--lat",
+        "34.26",
+        "--lon",
+        "108.95",
+        "--crs",
+        "gcj02",
+        "--json",
+        check=True,
+    )
     assert '"coordinate_system": "gcj02"' in out.stdout
 
 
@@ -81,8 +105,11 @@ def test_missing_store_is_one_line(tmp_path: Path) -> None:
 
 def test_import_with_rejections_lists_them_and_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text(f"{HEADER}\na,甲,love_station,108.9,34.2,,610103,water,,,\n"
-                   "b,乙,love_station,108.9,95,,610103,sauna,,,\n", encoding="utf-8")
+    bad.write_text(
+        f"{HEADER}\na,甲,love_station,108.9,34.2,,610103,water,,,\n"
+        "b,乙,love_station,108.9,95,,610103,sauna,,,\n",
+        encoding="utf-8",
+    )
     db = tmp_path / "s.gpkg"
     result = run("import", bad, "--db", db)
     assert result.returncode == 2
@@ -110,11 +137,17 @@ def test_sigkill_mid_import_leaves_the_store_as_before(demo_db: Path, tmp_path: 
     db.write_bytes(demo_db.read_bytes())
     before = _dump(db)
     big = tmp_path / "big.csv"
-    rows = [f"k{i},站{i},love_station,{100 + i * 1e-5:.6f},30.5,,610103,water,24/7,,"
-            for i in range(200_000)]
+    rows = [
+        f"k{i},站{i},love_station,{100 + i * 1e-5:.6f},30.5,,610103,water,24/7,,"
+        for i in range(200_000)
+    ]
     big.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    proc = subprocess.Popen([*YIZHAN, "import", str(big), "--db", str(db)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*YIZHAN, "import", str(big), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wal = Path(str(db) + "-wal")
     deadline = time.monotonic() + 120
     # Wait until the import is writing its transaction (the WAL grows), then kill it.
@@ -132,11 +165,17 @@ def test_serve_answers_the_readme_query(demo_db: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([*YIZHAN, "serve", "--db", str(demo_db), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*YIZHAN, "serve", "--db", str(demo_db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
-        url = (f"http://127.0.0.1:{port}/v1/stations/nearest"
-               "?lat=34.2610&lon=108.9423&amenities=microwave&open_now=true")
+        url = (
+            f"http://127.0.0.1:{port}/v1/stations/nearest"
+            "?lat=34.2610&lon=108.9423&amenities=microwave&open_now=true"
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -156,7 +195,9 @@ def test_serve_answers_the_readme_query(demo_db: Path) -> None:
 def _dump(db: Path) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute("SELECT * FROM stations ORDER BY id").fetchall() + conn.execute(
-            "SELECT * FROM yizhan_meta ORDER BY key").fetchall()
+        return (
+            conn.execute("SELECT * FROM stations ORDER BY id").fetchall()
+            + conn.execute("SELECT * FROM yizhan_meta ORDER BY key").fetchall()
+        )
     finally:
         conn.close()

@@ -52,16 +52,31 @@ def test_gpkg_export_is_a_standalone_geopackage(demo: GeoPackageStore, tmp_path:
     assert len(frame) == len(demo.list_stations())
 
 
-def test_only_active_stations_are_exported(
-    tmp_path: Path, make_draft: MakeDraft
-) -> None:
+def test_only_active_stations_are_exported(tmp_path: Path, make_draft: MakeDraft) -> None:
     store = GeoPackageStore(tmp_path / "s.gpkg")
-    store.save_all([make_draft(), make_draft(status=Status.RETIRED),
-                    make_draft(status=Status.CLOSED_TEMPORARILY)])
+    store.save_all(
+        [
+            make_draft(),
+            make_draft(status=Status.RETIRED),
+            make_draft(status=Status.CLOSED_TEMPORARILY),
+        ]
+    )
     assert export_file(store, tmp_path / "o.csv") == 1
 
 
 def _content(s: object) -> tuple[object, ...]:
-    fields = ("id", "name", "kind", "lon", "lat", "address", "district_code", "amenities",
-              "opening_hours", "phone", "host", "status")
+    fields = (
+        "id",
+        "name",
+        "kind",
+        "lon",
+        "lat",
+        "address",
+        "district_code",
+        "amenities",
+        "opening_hours",
+        "phone",
+        "host",
+        "status",
+    )
     return tuple(getattr(s, f) for f in fields)

@@ -18,9 +18,17 @@ HEADER = ",".join(CSV_COLUMNS)
 
 def row(i: int, **over: str) -> str:
     values = {
-        "id": f"s{i}", "name": f"驿站{i}", "kind": "love_station", "lon": f"{108.9 + i * 1e-3}",
-        "lat": "34.26", "address": "", "district_code": "610103", "amenities": "water;microwave",
-        "opening_hours": "24/7", "phone": "", "host": "",
+        "id": f"s{i}",
+        "name": f"驿站{i}",
+        "kind": "love_station",
+        "lon": f"{108.9 + i * 1e-3}",
+        "lat": "34.26",
+        "address": "",
+        "district_code": "610103",
+        "amenities": "water;microwave",
+        "opening_hours": "24/7",
+        "phone": "",
+        "host": "",
     }
     values.update(over)
     return ",".join(values[c] for c in CSV_COLUMNS)
@@ -68,8 +76,14 @@ def test_every_rejected_row_is_reported_with_line_field_and_reason(
     ]
     report = import_file(store, write(tmp_path, lines))
     rejected = {(r.row, r.field) for r in report.rejected}
-    assert rejected == {(3, "kind"), (3, "amenities"), (4, "name"), (6, "lon"), (7, "id"),
-                        (8, "row")}
+    assert rejected == {
+        (3, "kind"),
+        (3, "amenities"),
+        (4, "name"),
+        (6, "lon"),
+        (7, "id"),
+        (8, "row"),
+    }
     assert "sauna" in " ".join(r.reason for r in report.rejected)
     assert store.list_stations() == []
 
@@ -101,11 +115,22 @@ def test_crs_of_the_file_is_converted_to_wgs84(
 
 def test_geojson_import(store: GeoPackageStore, tmp_path: Path) -> None:
     features = [
-        {"type": "Feature", "id": "g1", "geometry": {"type": "Point", "coordinates": [108.9, 34.2]},
-         "properties": {"name": "甲", "kind": "service_point", "district_code": "610103",
-                        "amenities": ["toilet"]}},
-        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
-         "properties": {"name": "乙", "kind": "love_station", "district_code": "610103"}},
+        {
+            "type": "Feature",
+            "id": "g1",
+            "geometry": {"type": "Point", "coordinates": [108.9, 34.2]},
+            "properties": {
+                "name": "甲",
+                "kind": "service_point",
+                "district_code": "610103",
+                "amenities": ["toilet"],
+            },
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+            "properties": {"name": "乙", "kind": "love_station", "district_code": "610103"},
+        },
     ]
     path = tmp_path / "in.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))

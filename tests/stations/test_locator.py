@@ -26,8 +26,22 @@ AMENITY_SETS = [("water",), ("water", "microwave"), ("microwave", "toilet"), ("m
 
 def as_station(d: StationDraft) -> Station:
     assert d.id is not None
-    return Station(d.id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, d.amenities,
-                   d.opening_hours, d.phone, d.host, d.status, 1, NOON)
+    return Station(
+        d.id,
+        d.name,
+        d.kind,
+        d.lon,
+        d.lat,
+        d.address,
+        d.district_code,
+        d.amenities,
+        d.opening_hours,
+        d.phone,
+        d.host,
+        d.status,
+        1,
+        NOON,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,21 +50,65 @@ def stations() -> list[Station]:
     out = []
     for i in range(1500):
         lon, lat = 108.94 + rng.normal(0, 0.05), 34.26 + rng.normal(0, 0.05)
-        status = Status.RETIRED if i % 97 == 0 else (
-            Status.CLOSED_TEMPORARILY if i % 89 == 0 else Status.ACTIVE)
-        out.append(as_station(StationDraft(
-            id=StationId(f"s{i:05d}"), name=f"站{i}",
-            kind=Kind.SERVICE_POINT if i % 5 == 0 else Kind.LOVE_STATION,
-            lon=round(lon, 6), lat=round(lat, 6), address=None, district_code="610103",
-            amenities=AMENITY_SETS[i % len(AMENITY_SETS)] if i % 211 else ("meals", "aed"),
-            opening_hours=HOURS[i % len(HOURS)], phone=None, host=None, status=status)))
+        status = (
+            Status.RETIRED
+            if i % 97 == 0
+            else (Status.CLOSED_TEMPORARILY if i % 89 == 0 else Status.ACTIVE)
+        )
+        out.append(
+            as_station(
+                StationDraft(
+                    id=StationId(f"s{i:05d}"),
+                    name=f"站{i}",
+                    kind=Kind.SERVICE_POINT if i % 5 == 0 else Kind.LOVE_STATION,
+                    lon=round(lon, 6),
+                    lat=round(lat, 6),
+                    address=None,
+                    district_code="610103",
+                    amenities=AMENITY_SETS[i % len(AMENITY_SETS)] if i % 211 else ("meals", "aed"),
+                    opening_hours=HOURS[i % len(HOURS)],
+                    phone=None,
+                    host=None,
+                    status=status,
+                )
+            )
+        )
     # Two stations in one building, a few metres apart, and an exact duplicate position.
     twin = out[10]
-    out.append(as_station(StationDraft(StationId("s-twin"), "双", Kind.LOVE_STATION,
-                                       twin.lon, twin.lat + 3e-5, None, "610103", ("water",),
-                                       "24/7", None, None)))
-    out.append(as_station(StationDraft(StationId("a-dup"), "同", Kind.LOVE_STATION, twin.lon,
-                                       twin.lat, None, "610103", ("water",), "24/7", None, None)))
+    out.append(
+        as_station(
+            StationDraft(
+                StationId("s-twin"),
+                "双",
+                Kind.LOVE_STATION,
+                twin.lon,
+                twin.lat + 3e-5,
+                None,
+                "610103",
+                ("water",),
+                "24/7",
+                None,
+                None,
+            )
+        )
+    )
+    out.append(
+        as_station(
+            StationDraft(
+                StationId("a-dup"),
+                "同",
+                Kind.LOVE_STATION,
+                twin.lon,
+                twin.lat,
+                None,
+                "610103",
+                ("water",),
+                "24/7",
+                None,
+                None,
+            )
+        )
+    )
     return out
 
 
@@ -140,9 +198,12 @@ def test_listing_filters_and_pages(catalog: Catalog, stations: list[Station]) ->
     bbox = (108.93, 34.25, 108.95, 34.27)
     page = list_stations(catalog, ListQuery(bbox=bbox, amenities=("water",), limit=5))
     want = sorted(
-        s.id for s in stations
-        if s.status is not Status.RETIRED and "water" in s.amenities
-        and bbox[0] <= s.lon <= bbox[2] and bbox[1] <= s.lat <= bbox[3]
+        s.id
+        for s in stations
+        if s.status is not Status.RETIRED
+        and "water" in s.amenities
+        and bbox[0] <= s.lon <= bbox[2]
+        and bbox[1] <= s.lat <= bbox[3]
     )
     assert page.matched == len(want)
     assert [s.id for _, s in page.stations] == want[:5]
@@ -161,16 +222,22 @@ def test_listing_bbox_in_gcj02(catalog: Catalog, stations: list[Station]) -> Non
 
 
 def test_listing_bbox_across_the_antimeridian(make_draft: MakeDraft) -> None:
-    drafts = [make_draft(lon=179.5, lat=0.0), make_draft(lon=-179.5, lat=0.0),
-              make_draft(lon=0.0, lat=0.0)]
+    drafts = [
+        make_draft(lon=179.5, lat=0.0),
+        make_draft(lon=-179.5, lat=0.0),
+        make_draft(lon=0.0, lat=0.0),
+    ]
     catalog = Catalog([as_station(d) for d in drafts])
     page = list_stations(catalog, ListQuery(bbox=(179.0, -1.0, -179.0, 1.0)))
     assert sorted(s.lon for _, s in page.stations) == [-179.5, 179.5]
 
 
 def test_listing_by_district_prefix(make_draft: MakeDraft) -> None:
-    drafts = [make_draft(district_code="610103"), make_draft(district_code="610402"),
-              make_draft(district_code="610112")]
+    drafts = [
+        make_draft(district_code="610103"),
+        make_draft(district_code="610402"),
+        make_draft(district_code="610112"),
+    ]
     catalog = Catalog([as_station(d) for d in drafts])
     page = list_stations(catalog, ListQuery(district="6101"))
     assert sorted(s.district_code for _, s in page.stations) == ["610103", "610112"]

@@ -125,8 +125,15 @@ def test_get_unknown_station(store: GeoPackageStore) -> None:
 
 
 def test_round_trip_of_every_field(store: GeoPackageStore, make_draft: MakeDraft) -> None:
-    draft = make_draft(kind=Kind.SERVICE_POINT, status=Status.CLOSED_TEMPORARILY, address=None,
-                       opening_hours=None, phone=None, host=None, amenities=())
+    draft = make_draft(
+        kind=Kind.SERVICE_POINT,
+        status=Status.CLOSED_TEMPORARILY,
+        address=None,
+        opening_hours=None,
+        phone=None,
+        host=None,
+        amenities=(),
+    )
     store.save_all([draft])
     assert draft.id is not None
     assert store.get(draft.id).same_content(draft)
@@ -149,8 +156,11 @@ def test_point_blobs_round_trip_and_read_gdal_envelopes() -> None:
     # A GDAL-style blob with an xy envelope (flags 0b011) before the WKB.
     import struct
 
-    blob = (struct.pack("<2sBBi", b"GP", 0, 0b0000_0011, 4326)
-            + struct.pack("<4d", 1.0, 1.0, 2.0, 2.0) + struct.pack("<BIdd", 1, 1, 1.0, 2.0))
+    blob = (
+        struct.pack("<2sBBi", b"GP", 0, 0b0000_0011, 4326)
+        + struct.pack("<4d", 1.0, 1.0, 2.0, 2.0)
+        + struct.pack("<BIdd", 1, 1, 1.0, 2.0)
+    )
     assert decode_point(blob) == (1.0, 2.0)
 
 

@@ -39,19 +39,54 @@ def test_a_good_record_is_normalised() -> None:
 
 
 def test_every_problem_is_reported_with_its_field() -> None:
-    bad = dict(GOOD, name="", kind="cafe", lat="91", lon="abc", district_code="61010",
-               amenities="water;sauna", opening_hours="sometimes", phone="call me", extra="x")
+    bad = dict(
+        GOOD,
+        name="",
+        kind="cafe",
+        lat="91",
+        lon="abc",
+        district_code="61010",
+        amenities="water;sauna",
+        opening_hours="sometimes",
+        phone="call me",
+        extra="x",
+    )
     with pytest.raises(InvalidStation) as exc:
         validate_draft(bad)
-    assert fields_of(exc) == {"name", "kind", "lat", "lon", "district_code", "amenities",
-                              "opening_hours", "phone", "extra"}
+    assert fields_of(exc) == {
+        "name",
+        "kind",
+        "lat",
+        "lon",
+        "district_code",
+        "amenities",
+        "opening_hours",
+        "phone",
+        "extra",
+    }
     text = str(exc.value)
     assert "sauna" in text and "microwave" in text  # unknown code named, valid list given
     assert "unknown field" in text
 
 
-@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "Infinity", "1e400", "", " ",
-                                   True, None, [1], "0x10", float("nan")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e400",
+        "",
+        " ",
+        True,
+        None,
+        [1],
+        "0x10",
+        float("nan"),
+    ],
+)
 def test_non_finite_or_non_numeric_coordinates_are_rejected(value: object) -> None:
     with pytest.raises(InvalidStation) as exc:
         validate_draft(dict(GOOD, lat=value))
