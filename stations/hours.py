@@ -27,17 +27,28 @@ Decisions, where the OSM specification or the library leaves room:
 - ``PH +1 day`` matches the day after a PH day, as in the library.
 - Make-up working days are matched by their weekday, as written: a Saturday that is a working
   day is still ``Sa``, so ``Mo-Fr 09:00-17:00`` keeps it closed.
+- A rule whose modifier is only a comment (``"by appointment"``, ``Mo-Fr 08:00-18:00 ||
+  "by appointment"``) is unknown, as the OSM specification says; opening-hours-py 2.1.4 would
+  call it open. Write ``open "call first"`` to mean open. The keyword ``unknown`` is inserted
+  before such comments before the library sees the text.
 - Nothing is guessed. ``SH`` (school holidays vary by province and school) and ``PH`` on a day
   the calendar does not cover (before 2004, after 2026) are unknown facts: every assignment
   of them is evaluated, and the state is UNKNOWN unless all agree. So ``Mo-Fr 09:00-17:00;
   PH off`` is UNKNOWN at 10:00 on a 2027 weekday but CLOSED at 20:00.
 
-Limitations: the library's own rule semantics are kept (a later rule that matches day D
-replaces the overnight spill of an earlier rule from D-1, and an ``off`` rule with times only
-closes those times). ``next_change`` looks ahead ``HORIZON`` (370 days) and returns None past
-it; when the calendar runs out (2027-01-01 00:00) the state may become UNKNOWN, and that
-instant is reported as a change. An expression whose holiday selectors would need more than
-64 assignments of unknown facts on a day is UNKNOWN on that day.
+Limitations, all deliberate:
+
+- The library's own rule semantics are kept, so PH days behave exactly like a weekday named in
+  the same place. A later rule that matches day D replaces the overnight spill of an earlier
+  rule from D-1, but a rule only replaces the days it matches: with ``Mo-Su 22:00-06:00; PH
+  off`` the station is closed from 00:00 on the first day of a break, and open 00:00-06:00 on
+  the first day after it (the spill of the last break day's ``Mo-Su`` range), just as the
+  library keeps Thursday 00:00-06:00 open for ``Mo-Su 22:00-06:00; We off``. Data that means
+  otherwise must say so: ``Mo-Su 22:00-06:00; PH off; PH +1 day 00:00-06:00 off``.
+- ``next_change`` looks ahead ``HORIZON`` (370 days) and is None past it. When the calendar
+  runs out (2027-01-01 00:00) the state may become UNKNOWN; that instant is a change.
+- A day whose evaluation would need more than 64 assignments of unknown facts (many PH
+  offsets, SH, and no calendar data at once) is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -60,7 +71,7 @@ HORIZON: Final = timedelta(days=370)
 _ONE_DAY: Final = timedelta(days=1)
 _WEEKDAYS: Final = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")  # index = date.weekday()
 _MAX_UNKNOWN_FACTS: Final = 6  # 2**6 = 64 evaluations per day at most
-_MAX_CACHED_DAYS: Final = 2048  # per expression; about a horizon walk and a few months of "now"
+_MAX_CACHED_DAYS: Final = 512  # per expression: a horizon walk (372 days) and some "now"s
 # The stub does not declare it, but the library raises this on invalid text.
 _ParserError: type[Exception] = getattr(_oh, "ParserError", Exception)
 
@@ -78,7 +89,7 @@ _OPENNESS: Final = {
 }
 
 
-class InvalidOpeningHours(ValueError):  # noqa: N818 - the name is the public API others import
+class InvalidOpeningHours(ValueError):
     """The text is not valid OSM opening_hours; str(exc) quotes the parser's message."""
 
 
@@ -87,7 +98,7 @@ class HoursStatus:
     """The state at an instant and when it next differs."""
 
     state: Openness
-    next_change: datetime | None  # aware, Asia/Shanghai; None if none within HORIZON / unknown
+    next_change: datetime | None  # aware, Asia/Shanghai; None: no change within HORIZON, or no text
 
 
 @lru_cache(maxsize=4096)
@@ -120,6 +131,22 @@ _SELECTOR = re.compile(
 )
 _COMMENT = re.compile(r'"[^"]*"')
 _HOLIDAY_TOKEN = re.compile(r"PH|SH")
+_STATE_BEFORE = re.compile(r"(?i:open|closed|off|unknown) $")  # grammar: keyword, space, comment
+_SELECTOR_AFTER = re.compile(r" ?:")  # '"text": 10:00-12:00' is a comment used as a selector
+
+
+def _bare_comments_unknown(text: str) -> str:
+    """``text`` with ``unknown`` before each comment that is a rule's whole modifier."""
+    out: list[str] = []
+    pos = 0
+    for m in _COMMENT.finditer(text):
+        before = text[:m.start()]
+        if _STATE_BEFORE.search(before) or _SELECTOR_AFTER.match(text, m.end()):
+            continue
+        space = "" if not before or before.endswith(" ") else " "
+        out += [text[pos:m.start()], space, "unknown "]
+        pos = m.start()
+    return "".join([*out, text[pos:]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +181,10 @@ def _holiday_selectors(text: str) -> list[_HolidaySelector]:
 
 
 def _compile(text: str) -> _oh.OpeningHours:
-    # No country and no coordinates: the library's PH and SH then match no day.
-    return _oh.OpeningHours(text, auto_country=False, auto_timezone=False)
+    # No country and no coordinates: the library's PH and SH then match no day. Without a bound
+    # on intervals, next_change on a never-changing rule set walks to year 9999 (seconds).
+    return _oh.OpeningHours(text, auto_country=False, auto_timezone=False,
+                            max_interval_days=HORIZON.days + 2)
 
 
 @lru_cache(maxsize=256)
@@ -183,21 +212,40 @@ class Hours:
     caches are plain dicts, and a race only computes an entry twice.
     """
 
-    __slots__ = ("_days", "_plain", "_selectors", "_variants", "text")
+    __slots__ = (
+        "_days",
+        "_evaluated",
+        "_memo",
+        "_plain",
+        "_selectors",
+        "_shapes",
+        "_variants",
+        "text",
+    )
 
     def __init__(self, text: str | None) -> None:
         self.text = text if text and text.strip() else None  # blank is "nothing recorded"
+        self._evaluated = ""  # the text the library evaluates
         self._plain: _oh.OpeningHours | None = None
         self._selectors: list[_HolidaySelector] = []
         self._variants: dict[str, _oh.OpeningHours] = {}
         self._days: dict[date, _Day] = {}
+        self._shapes: dict[tuple[str, ...], _Day] = {}  # most days share a handful of these
+        # The last status with PH rules, valid from its instant until its next change: the
+        # state cannot differ in between, and walking the calendar costs ~10-20 µs a call.
+        self._memo: tuple[datetime, datetime, HoursStatus] | None = None
         if self.text is None:
             return
         try:
-            plain = _compile(self.text)
+            _compile(self.text)
         except _ParserError as exc:
             raise InvalidOpeningHours(f"invalid opening_hours {self.text!r}: {exc}") from exc
-        self._selectors = _holiday_selectors(self.text)
+        self._evaluated = _bare_comments_unknown(self.text)
+        try:
+            plain = _compile(self._evaluated)
+        except _ParserError as exc:
+            raise InvalidOpeningHours(f"unsupported comment placement: {exc}") from exc
+        self._selectors = _holiday_selectors(self._evaluated)
         if not self._selectors:
             self._plain = plain
             return
@@ -214,9 +262,11 @@ class Hours:
     def parse(cls, text: str | None) -> Hours:
         """Parse OSM ``opening_hours`` text; None or blank gives hours that are always UNKNOWN.
 
-        Raises InvalidOpeningHours when the parser rejects the text.
+        Equal texts share one value and its caches (the 1024 most recent texts), so a catalog
+        of stations with a few distinct texts compiles each once. Raises InvalidOpeningHours
+        when the parser rejects the text.
         """
-        return cls(text)
+        return _parse_shared(text)
 
     def __repr__(self) -> str:
         return f"Hours.parse({self.text!r})"
@@ -230,14 +280,18 @@ class Hours:
     def state(self, at: datetime) -> Openness:
         """Open, closed or unknown at the aware instant ``at`` (converted to Asia/Shanghai).
 
-        Raises ValueError for a naive datetime.
+        The hot path: one library call (a few microseconds) once the day is cached. Raises
+        ValueError for a naive datetime.
         """
         local = _shanghai_wall_clock(at)
         if self._plain is not None:
             return _OPENNESS[self._plain.state(local)[0]]
         if self.text is None:
             return Openness.UNKNOWN
-        return _agreed(self._day(local.date()).variants, local)
+        variants = (self._days.get(local.date()) or self._day(local.date())).variants
+        if len(variants) == 1:  # the calendar knows the day and there is no SH
+            return _OPENNESS[variants[0].state(local)[0]]
+        return _agreed(variants, local)
 
     def status(self, at: datetime) -> HoursStatus:
         """The state at ``at`` and the first later instant where it differs (aware, Shanghai).
@@ -245,6 +299,9 @@ class Hours:
         ``next_change`` is None when nothing changes within HORIZON, or nothing is recorded.
         """
         local = _shanghai_wall_clock(at)
+        memo = self._memo
+        if memo is not None and memo[0] <= local < memo[1]:
+            return memo[2]
         state = self.state(at)
         limit = local + HORIZON
         if self._plain is not None:
@@ -255,21 +312,25 @@ class Hours:
             change = self._next_change(local, state, limit)
         if change is None or change > limit:
             return HoursStatus(state, None)
-        return HoursStatus(state, change.replace(tzinfo=SHANGHAI))
+        status = HoursStatus(state, change.replace(tzinfo=SHANGHAI))
+        if self._plain is None:
+            self._memo = (local, change, status)
+        return status
 
     def _next_change(self, t: datetime, state: Openness, limit: datetime) -> datetime | None:
-        """Walk runs of days that share one rewrite; within a run the library is exact."""
+        """Step from change to change; a rewrite is only trusted on days that share its key."""
         while t < limit:
             day = self._day(t.date())
-            run_end = self._run_end(t.date(), day.key, limit.date())
-            while t < run_end:
-                if _agreed(day.variants, t) is not state:
-                    return t
-                changes = [c for v in day.variants if (c := v.next_change(t)) is not None]
-                t = min([run_end, *(c for c in changes if c > t)])
+            if _agreed(day.variants, t) is not state:
+                return t
+            changes = [c for v in day.variants if (c := v.next_change(t)) is not None and c > t]
+            candidate = min([limit, *changes])
+            run_end = self._run_end(t.date(), day.key, candidate.date())
+            t = min(candidate, run_end)
         return None
 
     def _run_end(self, start: date, key: tuple[str, ...], last: date) -> datetime:
+        """Midnight of the first day after ``start`` with another key; ``last`` + 1 at most."""
         day = start + _ONE_DAY
         while day <= last and self._day(day).key == key:
             day += _ONE_DAY
@@ -303,14 +364,16 @@ class Hours:
             ]
             texts.add(self._rewrite(day, hits))
         key = tuple(sorted(texts))
-        try:
-            return _Day(key, tuple(self._variant(t) for t in key))
-        except _ParserError:
-            return _UNKNOWABLE  # proven impossible in __init__; never guess if it happens
+        if key not in self._shapes:
+            try:
+                self._shapes[key] = _Day(key, tuple(self._variant(t) for t in key))
+            except _ParserError:
+                return _UNKNOWABLE  # proven impossible in __init__; never guess if it happens
+        return self._shapes[key]
 
     def _rewrite(self, day: date, hits: list[tuple[bool, bool]]) -> str:
         """The text with each holiday selector replaced for (D-1, D) = (day - 1, day)."""
-        assert self.text is not None
+        text = self._evaluated
         out: list[str] = []
         pos = 0
         for s, (prev_hit, hit) in zip(self._selectors, hits, strict=True):
@@ -322,16 +385,21 @@ class Hours:
                 names += [_WEEKDAYS[day.weekday()]] if hit else []
             replacement = ",".join(names) or "PH"  # without a country, PH matches no day
             # "PHoff" is valid; "Mo-Suoff" might not be.
-            space = " " if self.text[s.end:s.end + 1].isalpha() else ""
-            out += [self.text[pos:s.start], replacement, space]
+            space = " " if text[s.end:s.end + 1].isalpha() else ""
+            out += [text[pos:s.start], replacement, space]
             pos = s.end
-        return "".join([*out, self.text[pos:]])
+        return "".join([*out, text[pos:]])
 
     def _variant(self, text: str) -> _oh.OpeningHours:
         found = self._variants.get(text)
         if found is None:
             found = self._variants[text] = _compile(text)
         return found
+
+
+@lru_cache(maxsize=1024)
+def _parse_shared(text: str | None) -> Hours:
+    return Hours(text)
 
 
 def _hit(s: _HolidaySelector, day: date, ph: dict[date, bool | None],

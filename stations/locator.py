@@ -8,7 +8,6 @@ from datetime import datetime
 import numpy as np
 
 from geo.crs import CoordinateSystem
-from geo.geodesic import distance_bearing
 from geo.position import LonLat
 from stations.amenities import mask_of
 from stations.catalog import Catalog
@@ -62,7 +61,15 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
         max_distance_m=query.radius_m,
         accept=None if open_at is None else is_open,
     )
-    return [_match(catalog, origin, hit.position, query.at) for hit in hits]
+    return [
+        Match(
+            station=catalog.visible[hit.position],
+            distance_m=hit.distance_m,
+            bearing_deg=hit.bearing_deg,
+            hours=station_hours(catalog, hit.position, query.at),
+        )
+        for hit in hits
+    ]
 
 
 def station_openness(catalog: Catalog, position: int, at: datetime) -> Openness:
@@ -76,12 +83,6 @@ def station_hours(catalog: Catalog, position: int, at: datetime) -> HoursStatus:
     if catalog.visible[position].status is not Status.ACTIVE:
         return HoursStatus(state=Openness.CLOSED, next_change=None)
     return catalog.hours[position].status(at)
-
-
-def _match(catalog: Catalog, origin: LonLat, position: int, at: datetime) -> Match:
-    station = catalog.visible[position]
-    distance, bearing = distance_bearing(origin.lon, origin.lat, station.lon, station.lat)
-    return Match(station, distance, bearing, station_hours(catalog, position, at))
 
 
 @dataclass(frozen=True, slots=True)
