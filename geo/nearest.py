@@ -119,55 +119,50 @@ class NearestIndex:
             mask_fraction = np.count_nonzero(mask) / max(1, mask.size)
         best: list[tuple[float, int, float]] = []  # sorted (distance_m, position, azimuth)
         done: set[int] | None = None  # positions already considered, once a batch is refetched
+        # Candidates whose chord exceeds stop_chord lie, by the curvature bound, farther than the
+        # k-th best distance so far: nothing after them can enter the answer.
+        stop_chord = math.inf
+        lon_list, lat_list, positions, size = (
+            self._lon_list,
+            self._lat_list,
+            self._positions,
+            self._size,
+        )
+        inverse = WGS84.inv
         fetch = _first_fetch(k, mask_fraction if mask is not None else None)
         while True:
-            fetch = min(fetch, self._size)
+            fetch = min(fetch, size)
             chords, found = self._tree.query(origin, k=fetch, distance_upper_bound=chord_limit)
-            chord_list: list[float] = np.atleast_1d(chords).tolist()
-            pos_list: list[int] = np.atleast_1d(found).tolist()
+            # k=1 answers with scalars, larger k with arrays.
+            chord_list: list[float] = [chords] if fetch == 1 else chords.tolist()
+            pos_list: list[int] = [found] if fetch == 1 else found.tolist()
+            # One loop, no calls but the geodesic: it runs ~10 times per query on the hot path.
             for chord, pos in zip(chord_list, pos_list, strict=True):
-                if pos == self._size:  # the tree's "no more points within the limit"
+                if chord > stop_chord:
+                    return self._hits(best)
+                if pos == size:  # the tree's "no more points within the limit"
                     return self._hits(best)
                 # A larger query may list points at equal chord in another order, so a refetch
                 # skips what was considered by position, not by rank.
-                if done is not None and pos in done:
+                if (done is not None and pos in done) or (mask is not None and not mask[pos]):
                     continue
-                lower_m = _lower_bound_m(chord)
-                if len(best) == k and lower_m > best[-1][0]:
-                    return self._hits(best)
-                if max_distance_m is not None and lower_m > max_distance_m:
-                    return self._hits(best)
-                if mask is not None and not mask[pos]:
+                azimuth, _back, distance = inverse(lon_deg, lat_deg, lon_list[pos], lat_list[pos])
+                if max_distance_m is not None and distance > max_distance_m:
                     continue
-                self._consider(best, k, pos, lon_deg, lat_deg, max_distance_m, accept)
-            if fetch >= self._size:
+                original = pos if positions is None else positions[pos]
+                if len(best) == k and (distance, original) >= best[-1][:2]:
+                    continue
+                if accept is not None and not accept(original):
+                    continue
+                bisect.insort(best, (distance, original, azimuth))
+                if len(best) > k:
+                    best.pop()
+                if len(best) == k:
+                    stop_chord = _chord_for_distance(best[-1][0])
+            if fetch >= size:
                 return self._hits(best)
             done = set(pos_list) if done is None else done.union(pos_list)
             fetch *= 4
-
-    def _consider(
-        self,
-        best: list[tuple[float, int, float]],
-        k: int,
-        pos: int,
-        lon_deg: float,
-        lat_deg: float,
-        max_distance_m: float | None,
-        accept: Callable[[int], bool] | None,
-    ) -> None:
-        azimuth, _back, distance = WGS84.inv(
-            lon_deg, lat_deg, self._lon_list[pos], self._lat_list[pos]
-        )
-        if max_distance_m is not None and distance > max_distance_m:
-            return
-        entry = (float(distance), pos if self._positions is None else self._positions[pos])
-        if len(best) == k and entry >= best[-1][:2]:
-            return
-        if accept is not None and not accept(entry[1]):
-            return
-        bisect.insort(best, (*entry, float(azimuth)))
-        if len(best) > k:
-            best.pop()
 
     def _hits(self, best: list[tuple[float, int, float]]) -> list[Hit]:
         return [
@@ -194,14 +189,9 @@ def _unit_vector(lon_deg: float, lat_deg: float) -> list[float]:
     return [cos_lat * math.cos(lon), cos_lat * math.sin(lon), math.sin(lat)]
 
 
-def _lower_bound_m(chord: float) -> float:
-    """Least geodesic distance (m) between points whose unit normals are ``chord`` apart."""
-    psi_rad = 2.0 * math.asin(min(1.0, chord / 2.0))
-    return psi_rad * MIN_CURVATURE_RADIUS_M - _BOUND_SLACK_M
-
-
 def _chord_for_distance(max_distance_m: float | None) -> float:
-    """Largest chord between unit normals of points at most ``max_distance_m`` apart."""
+    """Largest chord between unit normals of points at most ``max_distance_m`` apart (slightly
+    over, never under: it decides what may be skipped)."""
     if max_distance_m is None:
         return math.inf
     psi_rad = (max_distance_m + _BOUND_SLACK_M) / MIN_CURVATURE_RADIUS_M

@@ -140,11 +140,11 @@ def _bare_comments_unknown(text: str) -> str:
     out: list[str] = []
     pos = 0
     for m in _COMMENT.finditer(text):
-        before = text[:m.start()]
+        before = text[: m.start()]
         if _STATE_BEFORE.search(before) or _SELECTOR_AFTER.match(text, m.end()):
             continue
         space = "" if not before or before.endswith(" ") else " "
-        out += [text[pos:m.start()], space, "unknown "]
+        out += [text[pos : m.start()], space, "unknown "]
         pos = m.start()
     return "".join([*out, text[pos:]])
 
@@ -170,11 +170,17 @@ def _holiday_selectors(text: str) -> list[_HolidaySelector]:
         parts = holidays.split(",")  # "PH", "PH +1 day", "SH"
         offsets = tuple(int(p[3:].split(" ")[0] or 0) for p in parts if p.startswith("PH"))
         joint = m["j1"] or m["j2"]
-        selectors.append(_HolidaySelector(
-            start=m.start(), end=m.end(), ph_offsets=offsets, has_sh="SH" in parts,
-            weekdays=m["w1"] or m["w2"] or "", both=joint == " ",
-        ))
-    found = sum(len(_HOLIDAY_TOKEN.findall(text[s.start:s.end])) for s in selectors)
+        selectors.append(
+            _HolidaySelector(
+                start=m.start(),
+                end=m.end(),
+                ph_offsets=offsets,
+                has_sh="SH" in parts,
+                weekdays=m["w1"] or m["w2"] or "",
+                both=joint == " ",
+            )
+        )
+    found = sum(len(_HOLIDAY_TOKEN.findall(text[s.start : s.end])) for s in selectors)
     if found != len(_HOLIDAY_TOKEN.findall(_COMMENT.sub("", text))):
         raise InvalidOpeningHours(f"unsupported placement of PH/SH in {text!r}")
     return selectors
@@ -183,8 +189,9 @@ def _holiday_selectors(text: str) -> list[_HolidaySelector]:
 def _compile(text: str) -> _oh.OpeningHours:
     # No country and no coordinates: the library's PH and SH then match no day. Without a bound
     # on intervals, next_change on a never-changing rule set walks to year 9999 (seconds).
-    return _oh.OpeningHours(text, auto_country=False, auto_timezone=False,
-                            max_interval_days=HORIZON.days + 2)
+    return _oh.OpeningHours(
+        text, auto_country=False, auto_timezone=False, max_interval_days=HORIZON.days + 2
+    )
 
 
 @lru_cache(maxsize=256)
@@ -231,8 +238,10 @@ class Hours:
         self._variants: dict[str, _oh.OpeningHours] = {}
         self._days: dict[date, _Day] = {}
         self._shapes: dict[tuple[str, ...], _Day] = {}  # most days share a handful of these
-        # The last status with PH rules, valid from its instant until its next change: the
-        # state cannot differ in between, and walking the calendar costs ~10-20 µs a call.
+        # The last status, valid from its instant until its next change: the state cannot
+        # differ in between, and computing next_change costs 3-20 µs (PH rules walk the
+        # calendar). Parsed hours are shared by every station with the same text, so one
+        # memo serves them all.
         self._memo: tuple[datetime, datetime, HoursStatus] | None = None
         if self.text is None:
             return
@@ -298,10 +307,11 @@ class Hours:
 
         ``next_change`` is None when nothing changes within HORIZON, or nothing is recorded.
         """
-        local = _shanghai_wall_clock(at)
         memo = self._memo
-        if memo is not None and memo[0] <= local < memo[1]:
+        # Aware bounds compare with an instant in any offset, without converting it first.
+        if memo is not None and at.tzinfo is not None and memo[0] <= at < memo[1]:
             return memo[2]
+        local = _shanghai_wall_clock(at)
         state = self.state(at)
         limit = local + HORIZON
         if self._plain is not None:
@@ -312,9 +322,9 @@ class Hours:
             change = self._next_change(local, state, limit)
         if change is None or change > limit:
             return HoursStatus(state, None)
-        status = HoursStatus(state, change.replace(tzinfo=SHANGHAI))
-        if self._plain is None:
-            self._memo = (local, change, status)
+        next_change = change.replace(tzinfo=SHANGHAI)
+        status = HoursStatus(state, next_change)
+        self._memo = (local.replace(tzinfo=SHANGHAI), next_change, status)
         return status
 
     def _next_change(self, t: datetime, state: Openness, limit: datetime) -> datetime | None:
@@ -348,8 +358,11 @@ class Hours:
         """Every rewrite that the calendar leaves possible for ``day``."""
         consulted = (day - _ONE_DAY, day)
         offsets = {k for s in self._selectors for k in s.ph_offsets}
-        ph = {x - timedelta(days=k): is_public_holiday(x - timedelta(days=k))
-              for x in consulted for k in offsets}
+        ph = {
+            x - timedelta(days=k): is_public_holiday(x - timedelta(days=k))
+            for x in consulted
+            for k in offsets
+        }
         unknown_ph = [d for d, v in ph.items() if v is None]
         unknown_sh = list(consulted) if any(s.has_sh for s in self._selectors) else []
         if len(unknown_ph) + len(unknown_sh) > _MAX_UNKNOWN_FACTS:
@@ -357,7 +370,7 @@ class Hours:
         texts: set[str] = set()
         for guess in product((False, True), repeat=len(unknown_ph) + len(unknown_sh)):
             ph_now = ph | dict(zip(unknown_ph, guess, strict=False))
-            sh_now = dict(zip(unknown_sh, guess[len(unknown_ph):], strict=True))
+            sh_now = dict(zip(unknown_sh, guess[len(unknown_ph) :], strict=True))
             hits = [
                 (_hit(s, consulted[0], ph_now, sh_now), _hit(s, day, ph_now, sh_now))
                 for s in self._selectors
@@ -385,8 +398,8 @@ class Hours:
                 names += [_WEEKDAYS[day.weekday()]] if hit else []
             replacement = ",".join(names) or "PH"  # without a country, PH matches no day
             # "PHoff" is valid; "Mo-Suoff" might not be.
-            space = " " if text[s.end:s.end + 1].isalpha() else ""
-            out += [text[pos:s.start], replacement, space]
+            space = " " if text[s.end : s.end + 1].isalpha() else ""
+            out += [text[pos : s.start], replacement, space]
             pos = s.end
         return "".join([*out, text[pos:]])
 
@@ -402,8 +415,7 @@ def _parse_shared(text: str | None) -> Hours:
     return Hours(text)
 
 
-def _hit(s: _HolidaySelector, day: date, ph: dict[date, bool | None],
-         sh: dict[date, bool]) -> bool:
+def _hit(s: _HolidaySelector, day: date, ph: dict[date, bool | None], sh: dict[date, bool]) -> bool:
     """Whether selector ``s`` matches ``day`` under one assignment of PH and SH days."""
     hit = any(ph[day - timedelta(days=k)] for k in s.ph_offsets) or (s.has_sh and sh[day])
     return hit and (not s.both or _on_weekdays(s.weekdays, day))
