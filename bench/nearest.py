@@ -304,17 +304,14 @@ class Table:
 
 
 def tree_bytes(index: NearestIndex) -> dict[str, int]:
-    """Approximate memory held by a NearestIndex: the cKDTree (its copy of the unit vectors,
-    its permutation and its nodes) and the Python float lists kept for the scalar re-rank."""
-    tree = index._tree
-    out: dict[str, int] = {}
-    if tree is not None:
-        # scipy's ckdtreenode: split_dim, children, split, start/end idx, less/greater
-        # pointers and their indices: 9 words = 72 bytes on 64-bit.
-        out["tree: unit vectors (n x 3 float64)"] = int(tree.data.nbytes)
-        out["tree: index permutation (n intp)"] = int(tree.indices.nbytes)
-        out[f"tree: {tree.size:,} nodes x 72 B"] = int(tree.size) * 72
+    """Approximate memory held by a NearestIndex: the k-d tree's copy of the unit vectors and
+    its permutation (pykdtree's nodes are not exposed; the RSS growth above includes them) and
+    the Python float lists kept for the scalar re-rank."""
     n = len(index)
+    out: dict[str, int] = {}
+    if n:
+        out["tree: unit vectors (n x 3 float64)"] = n * 3 * 8
+        out["tree: index permutation (n uint32)"] = n * 4
     # A list of n distinct Python floats: 8 B pointer + 24 B float object each.
     out["lon/lat Python float lists (2 x n x 32 B)"] = 2 * n * (8 + sys.getsizeof(1.0))
     return out
@@ -436,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.row("  approx total", f"{sum(sizes.values()) / 2**20:8.1f} MiB")
     del index
     gc.collect()
+    gc.freeze()  # as the server does after building a snapshot (stations/live.py)
 
     # ---------------------------------------------------------------- locator latency
     warm = query_points(args.warmup, rng)
