@@ -53,7 +53,6 @@ Limitations, all deliberate:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -62,8 +61,14 @@ from itertools import product
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 import opening_hours as _oh
+
+from stations.holiday_rules import (
+    HolidaySelector,
+    bare_comments_unknown,
+    holiday_selectors,
+    is_public_holiday,
+)
 
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 HORIZON: Final = timedelta(days=370)
@@ -99,91 +104,6 @@ class HoursStatus:
 
     state: Openness
     next_change: datetime | None  # aware, Asia/Shanghai; None: no change within HORIZON, or no text
-
-
-@lru_cache(maxsize=4096)
-def is_public_holiday(day: date) -> bool | None:
-    """Whether ``day`` (a Shanghai calendar day) is in an official holiday break.
-
-    None when ``chinese_calendar`` has no data for that year (it covers 2004-2026).
-    """
-    try:
-        in_break, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return None
-    # (True, None) is an ordinary weekend; (False, name) a make-up working day (调休).
-    return bool(in_break) and name is not None
-
-
-# A weekday selector as the opening-hours-py 2.1.4 grammar (grammar.pest) defines it: holidays
-# are case-sensitive, weekdays are not, and "su" must not start "sunrise"/"sunset".
-_WDAY = r"(?:(?i:su)(?!(?i:nrise|nset))|(?i:mo|tu|we|th|fr|sa))"
-_OFFSET = r" [+-]0*[1-9][0-9]{0,3} days?"
-_NTH = r"(?:[1-5]-[1-5]|-[1-5]|[1-5])"
-_WRANGE = rf"{_WDAY}(?:\[{_NTH}(?:,{_NTH})*\](?:{_OFFSET})?|-{_WDAY})?"
-_WSEQ = rf"{_WRANGE}(?:,{_WRANGE})*"
-_HOLIDAY = rf"(?:PH(?:{_OFFSET})?|SH)"
-_HSEQ = rf"{_HOLIDAY}(?:,{_HOLIDAY})*"
-_SELECTOR = re.compile(
-    r'"[^"]*"'  # comments come first so that words inside them are skipped
-    rf"|(?<![A-Za-z])(?P<h1>{_HSEQ})(?:(?P<j1>[, ])(?P<w1>{_WSEQ}))?"
-    rf"|(?<![A-Za-z])(?P<w2>{_WSEQ})(?:(?P<j2>[, ])(?P<h2>{_HSEQ}))?"
-)
-_COMMENT = re.compile(r'"[^"]*"')
-_HOLIDAY_TOKEN = re.compile(r"PH|SH")
-_STATE_BEFORE = re.compile(r"(?i:open|closed|off|unknown) $")  # grammar: keyword, space, comment
-_SELECTOR_AFTER = re.compile(r" ?:")  # '"text": 10:00-12:00' is a comment used as a selector
-
-
-def _bare_comments_unknown(text: str) -> str:
-    """``text`` with ``unknown`` before each comment that is a rule's whole modifier."""
-    out: list[str] = []
-    pos = 0
-    for m in _COMMENT.finditer(text):
-        before = text[: m.start()]
-        if _STATE_BEFORE.search(before) or _SELECTOR_AFTER.match(text, m.end()):
-            continue
-        space = "" if not before or before.endswith(" ") else " "
-        out += [text[pos : m.start()], space, "unknown "]
-        pos = m.start()
-    return "".join([*out, text[pos:]])
-
-
-@dataclass(frozen=True, slots=True)
-class _HolidaySelector:
-    """A weekday selector of the text that names PH or SH."""
-
-    start: int  # slice of the text it occupies
-    end: int
-    ph_offsets: tuple[int, ...]  # days; "PH +1 day" matches the day after a PH day
-    has_sh: bool
-    weekdays: str  # the weekday sequence, "" if none
-    both: bool  # "PH Mo-Fr": holiday and weekday must match; "PH,Mo-Fr": either
-
-
-def _holiday_selectors(text: str) -> list[_HolidaySelector]:
-    selectors = []
-    for m in _SELECTOR.finditer(text):
-        holidays = m["h1"] or m["h2"]
-        if not holidays:
-            continue
-        parts = holidays.split(",")  # "PH", "PH +1 day", "SH"
-        offsets = tuple(int(p[3:].split(" ")[0] or 0) for p in parts if p.startswith("PH"))
-        joint = m["j1"] or m["j2"]
-        selectors.append(
-            _HolidaySelector(
-                start=m.start(),
-                end=m.end(),
-                ph_offsets=offsets,
-                has_sh="SH" in parts,
-                weekdays=m["w1"] or m["w2"] or "",
-                both=joint == " ",
-            )
-        )
-    found = sum(len(_HOLIDAY_TOKEN.findall(text[s.start : s.end])) for s in selectors)
-    if found != len(_HOLIDAY_TOKEN.findall(_COMMENT.sub("", text))):
-        raise InvalidOpeningHours(f"unsupported placement of PH/SH in {text!r}")
-    return selectors
 
 
 def _compile(text: str) -> _oh.OpeningHours:
@@ -234,7 +154,7 @@ class Hours:
         self.text = text if text and text.strip() else None  # blank is "nothing recorded"
         self._evaluated = ""  # the text the library evaluates
         self._plain: _oh.OpeningHours | None = None
-        self._selectors: list[_HolidaySelector] = []
+        self._selectors: list[HolidaySelector] = []
         self._variants: dict[str, _oh.OpeningHours] = {}
         self._days: dict[date, _Day] = {}
         self._shapes: dict[tuple[str, ...], _Day] = {}  # most days share a handful of these
@@ -249,12 +169,15 @@ class Hours:
             _compile(self.text)
         except _ParserError as exc:
             raise InvalidOpeningHours(f"invalid opening_hours {self.text!r}: {exc}") from exc
-        self._evaluated = _bare_comments_unknown(self.text)
+        self._evaluated = bare_comments_unknown(self.text)
         try:
             plain = _compile(self._evaluated)
         except _ParserError as exc:
             raise InvalidOpeningHours(f"unsupported comment placement: {exc}") from exc
-        self._selectors = _holiday_selectors(self._evaluated)
+        try:
+            self._selectors = holiday_selectors(self._evaluated)
+        except ValueError as exc:
+            raise InvalidOpeningHours(str(exc)) from exc
         if not self._selectors:
             self._plain = plain
             return
@@ -415,7 +338,7 @@ def _parse_shared(text: str | None) -> Hours:
     return Hours(text)
 
 
-def _hit(s: _HolidaySelector, day: date, ph: dict[date, bool | None], sh: dict[date, bool]) -> bool:
+def _hit(s: HolidaySelector, day: date, ph: dict[date, bool | None], sh: dict[date, bool]) -> bool:
     """Whether selector ``s`` matches ``day`` under one assignment of PH and SH days."""
     hit = any(ph[day - timedelta(days=k)] for k in s.ph_offsets) or (s.has_sh and sh[day])
     return hit and (not s.both or _on_weekdays(s.weekdays, day))
