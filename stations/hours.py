@@ -74,6 +74,7 @@ SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 HORIZON: Final = timedelta(days=370)
 
 _ONE_DAY: Final = timedelta(days=1)
+_MEMO_NO_CHANGE: Final = timedelta(hours=1)
 _WEEKDAYS: Final = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")  # index = date.weekday()
 _MAX_UNKNOWN_FACTS: Final = 6  # 2**6 = 64 evaluations per day at most
 _MAX_CACHED_DAYS: Final = 512  # per expression: a horizon walk (372 days) and some "now"s
@@ -228,7 +229,8 @@ class Hours:
     def status(self, at: datetime) -> HoursStatus:
         """The state at ``at`` and the first later instant where it differs (aware, Shanghai).
 
-        ``next_change`` is None when nothing changes within HORIZON, or nothing is recorded.
+        ``next_change`` is None when nothing changes within HORIZON (give or take the hour a
+        "no change" answer is reused for), or nothing is recorded.
         """
         memo = self._memo
         # Aware bounds compare with an instant in any offset, without converting it first.
@@ -243,11 +245,16 @@ class Hours:
             change = None
         else:
             change = self._next_change(local, state, limit)
+        start = local.replace(tzinfo=SHANGHAI)
         if change is None or change > limit:
-            return HoursStatus(state, None)
+            # "No change within the horizon" (24/7, nothing recorded) is reused for an hour:
+            # an hour later the horizon reaches an hour further, which no real text notices.
+            status = HoursStatus(state, None)
+            self._memo = (start, start + _MEMO_NO_CHANGE, status)
+            return status
         next_change = change.replace(tzinfo=SHANGHAI)
         status = HoursStatus(state, next_change)
-        self._memo = (local.replace(tzinfo=SHANGHAI), next_change, status)
+        self._memo = (start, next_change, status)
         return status
 
     def _next_change(self, t: datetime, state: Openness, limit: datetime) -> datetime | None:
