@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.limits import LimitBody
 from api.middleware import HeadAsGet
 from api.problems import install_problem_handlers
-from api.routes import meta, stations
+from api.routes import admin, meta, stations
 from api.settings import Settings
 from stations.live import LiveCatalog
 from stations.store.geopackage import GeoPackageStore
@@ -40,9 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.store = store
     app.state.live = live
     app.add_middleware(HeadAsGet)
+    app.add_middleware(LimitBody)
     install_problem_handlers(app)
     app.include_router(stations.router)
+    app.include_router(admin.router)
     app.include_router(meta.router)
     return app

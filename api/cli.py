@@ -73,6 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     near.add_argument("--radius-m", type=float, default=None)
     near.add_argument("--open-now", action="store_true", help="only stations open now")
     near.add_argument("--json", action="store_true", help="print GeoJSON instead of a table")
+
+    token = sub.add_parser("token", help="admin tokens: create, list, revoke")
+    token_sub = token.add_subparsers(dest="token_command", required=True, parser_class=_Parser)
+    create = token_sub.add_parser("create", help="create a token; prints its secret once")
+    _db(create)
+    create.add_argument("--role", required=True, choices=["editor", "admin"])
+    create.add_argument(
+        "--district",
+        action="append",
+        default=[],
+        metavar="ADCODE",
+        help="district an editor may write (6101 = all of Xi'an); repeatable",
+    )
+    create.add_argument("--name", required=True, help="who holds it, e.g. beilin-zhang")
+    listing = token_sub.add_parser("list", help="list tokens (never their secrets)")
+    _db(listing)
+    revoke = token_sub.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("name")
+    _db(revoke)
     return parser
 
 
@@ -87,7 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         db: Path = args.db or settings.db
-        command = {"serve": _serve, "import": _import, "export": _export, "nearest": _nearest}
+        command = {
+            "serve": _serve,
+            "import": _import,
+            "export": _export,
+            "nearest": _nearest,
+            "token": _token,
+        }
         return command[args.command](args, settings, db)
     except (YizhanError, SettingsError, UnknownAmenity, InvalidCoordinate) as exc:
         print(f"yizhan: {exc}", file=sys.stderr)
@@ -194,6 +219,40 @@ def _nearest(args: argparse.Namespace, settings: Settings, db: Path) -> int:
             f"{m.distance_m:9.1f} m  {m.bearing_deg:5.1f}°  {m.hours.state.value:7}  "
             f"{m.station.id}  {m.station.name}"
         )
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from datetime import UTC
+
+    from stations.store.geopackage import GeoPackageStore
+    from stations.tokens import Token, check_token_fields, new_secret, secret_hash
+
+    store = GeoPackageStore(db, create=args.token_command == "create")
+    try:
+        if args.token_command == "create":
+            role, districts = check_token_fields(args.name, args.role, args.district)
+            secret = new_secret()
+            token = Token(args.name, role, districts, datetime.now(UTC))
+            try:
+                store.add_token(token, secret_hash(secret))
+            except ValueError as exc:
+                raise YizhanError(str(exc)) from None
+            scope = ", ".join(districts) or "all districts"
+            print(
+                f"created {role.value} token {args.name!r} for {scope}; "
+                "the secret is shown once, keep it safe:"
+            )
+            print(secret)
+        elif args.token_command == "list":
+            for t in store.list_tokens():
+                state = "active" if t.active else f"revoked {t.revoked_at:%Y-%m-%d %H:%M}Z"
+                print(f"{t.name}\t{t.role.value}\t{','.join(t.districts) or '*'}\t{state}")
+        else:
+            store.revoke_token(args.name)
+            print(f"revoked token {args.name!r}")
+    finally:
+        store.close()
     return 0
 
 

@@ -16,10 +16,15 @@ from starlette.responses import Response
 from api.schemas import PROBLEM_JSON
 from geo.position import InvalidCoordinate
 from stations.errors import (
+    Forbidden,
     ImportFileError,
     InvalidInput,
+    StationExists,
     StationNotFound,
     StoreUnavailable,
+    TokenNotFound,
+    VersionMismatch,
+    VersionNotFound,
     YizhanError,
 )
 
@@ -32,16 +37,29 @@ STATUS_FOR: Final[dict[type[Exception], HTTPStatus]] = {
     ImportFileError: HTTPStatus.UNPROCESSABLE_ENTITY,
     StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     InvalidCoordinate: HTTPStatus.UNPROCESSABLE_ENTITY,
+    VersionMismatch: HTTPStatus.PRECONDITION_FAILED,
+    VersionNotFound: HTTPStatus.NOT_FOUND,
+    TokenNotFound: HTTPStatus.NOT_FOUND,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    StationExists: HTTPStatus.CONFLICT,
 }
 
 
 class ProblemError(Exception):
     """Raise from a route for a problem the domain does not model (e.g. a bad header)."""
 
-    def __init__(self, status: HTTPStatus, detail: str, **extra: object) -> None:
+    def __init__(
+        self,
+        status: HTTPStatus,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -81,15 +99,23 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 def _domain_handler(status: HTTPStatus) -> Handler:
     async def handle(request: Request, exc: YizhanError) -> Response:
         extra: dict[str, object] = {}
+        headers: dict[str, str] = {}
         if isinstance(exc, InvalidInput):
             extra["errors"] = [{"field": p.field, "reason": p.reason} for p in exc.problems]
-        return problem_response(status, str(exc), instance=request.url.path, **extra)
+        if isinstance(exc, VersionMismatch):
+            extra["current_version"] = exc.current_version
+            headers["ETag"] = f'"{exc.current_version}"'
+        response = problem_response(status, str(exc), instance=request.url.path, **extra)
+        response.headers.update(headers)
+        return response
 
     return handle
 
 
 async def _problem_error(request: Request, exc: ProblemError) -> Response:
-    return problem_response(exc.status, exc.detail, instance=request.url.path, **exc.extra)
+    response = problem_response(exc.status, exc.detail, instance=request.url.path, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

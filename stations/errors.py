@@ -44,3 +44,39 @@ class StoreUnavailable(YizhanError):
 
 class ImportFileError(YizhanError):
     """An import file that cannot be read at all (wrong format, bad encoding, bad header)."""
+
+
+class VersionMismatch(YizhanError):
+    """A write based on a version that is no longer current (someone else wrote first)."""
+
+    def __init__(self, station_id: str, expected: int, current: int) -> None:
+        self.station_id = station_id
+        self.expected = expected
+        self.current_version = current
+        super().__init__(
+            f"station {station_id!r} is at version {current}, not {expected}: someone changed "
+            f"it since you read it. Fetch it again, reapply your change, and send "
+            f'If-Match: "{current}"'
+        )
+
+
+class Forbidden(YizhanError):
+    """A valid token asked for a write outside its role or districts."""
+
+
+class TokenNotFound(YizhanError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no token named {name!r}")
+
+
+class VersionNotFound(YizhanError):
+    def __init__(self, station_id: str, version: int) -> None:
+        super().__init__(f"station {station_id!r} has no recorded version {version}")
+
+
+class StationExists(YizhanError):
+    def __init__(self, station_id: str) -> None:
+        super().__init__(
+            f"a station with id {station_id!r} exists already; PATCH it, or leave id out to "
+            "get a new one"
+        )

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from stations.audit import Action, AuditEntry
 from stations.model import Station, StationDraft, StationId
+from stations.tokens import Token
 
 
 class Outcome(StrEnum):
@@ -53,11 +55,46 @@ class StationStore(Protocol):
         *,
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
+        actor: str = "cli",
     ) -> ImportCounts:
         """Create or update every draft in one transaction (upsert by id; a draft without id is
-        created with a new one). ``dry_run`` computes the same counts and writes nothing.
-        ``progress`` is called with the number of drafts handled since its last call."""
+        created with a new one), each change with its audit row. ``dry_run`` computes the same
+        counts and writes nothing. ``progress`` is called with the number of drafts handled
+        since its last call."""
         ...
+
+    def create(self, draft: StationDraft, *, actor: str) -> Station:
+        """Add one station at version 1 (raises StationExists if the id is taken)."""
+        ...
+
+    def update(
+        self,
+        station_id: StationId,
+        draft: StationDraft,
+        *,
+        expected_version: int,
+        actor: str,
+        action: Action = Action.UPDATE,
+    ) -> Station:
+        """Replace a station's fields if it is still at ``expected_version`` (else
+        VersionMismatch, nothing written); the new version is recorded in the history."""
+        ...
+
+    def history(self, station_id: StationId) -> list[AuditEntry]:
+        """Every recorded version, newest first."""
+        ...
+
+    def recorded_version(self, station_id: StationId, version: int) -> AuditEntry:
+        """One recorded version (raises VersionNotFound)."""
+        ...
+
+    def add_token(self, token: Token, secret_sha256: str) -> None: ...
+
+    def token_by_hash(self, secret_sha256: str) -> Token | None: ...
+
+    def list_tokens(self) -> list[Token]: ...
+
+    def revoke_token(self, name: str) -> None: ...
 
     def data_version(self) -> int:
         """A counter that grows with every committed write, from any process."""

@@ -1,15 +1,16 @@
 """The embedded default store: one OGC GeoPackage file (SQLite) that QGIS and geopandas open.
 
-The ``stations`` feature table holds one POINT per station in EPSG:4326 plus its attributes;
-``yizhan_meta`` (not a GeoPackage layer) holds the schema version and the data version counter.
-Every write is a single SQLite transaction in WAL mode, so a crash or SIGKILL mid-import leaves
-the previous state intact, and readers never see half a write.
+The ``stations`` feature table holds one POINT per station in EPSG:4326 plus its attributes.
+Non-layer tables: ``yizhan_meta`` (schema and data versions), ``yizhan_audit`` (one row per
+station version: who, when, what changed, the full record) and ``yizhan_tokens`` (token hashes).
+Every write is a single SQLite transaction in WAL mode, station rows and audit rows together,
+so a crash or SIGKILL mid-import leaves the previous state intact, and readers never see half a
+write.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import struct
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -18,17 +19,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from pyproj import CRS
+import orjson
 
-from stations.errors import StationNotFound, StoreUnavailable
+from stations.audit import Action, AuditEntry, changes_between, record_of
+from stations.errors import (
+    StationExists,
+    StationNotFound,
+    StoreUnavailable,
+    TokenNotFound,
+    VersionMismatch,
+    VersionNotFound,
+)
 from stations.model import Kind, Station, StationDraft, StationId, Status
 from stations.store.base import ImportCounts, Outcome, SaveResult
+from stations.store.gpkg_format import (
+    GPKG_APPLICATION_ID,
+    GPKG_USER_VERSION,
+    LAYER,
+    MIGRATIONS,
+    decode_point,
+    encode_point,
+    gpkg_datetime,
+    parse_datetime,
+)
+from stations.tokens import Role, Token
 
-LAYER: Final = "stations"
-SRS_ID: Final = 4326
-SCHEMA_VERSION: Final = 1
-_GPKG_APPLICATION_ID: Final = 0x47504B47  # "GPKG"
-_GPKG_USER_VERSION: Final = 10400  # GeoPackage 1.4
 _COLUMNS: Final = (
     "id, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
     "version, updated_at, geom"
@@ -53,7 +68,7 @@ class GeoPackageStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._ensure_schema()
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreUnavailable(f"{self.path} is not a usable GeoPackage: {exc}") from exc
 
@@ -66,12 +81,7 @@ class GeoPackageStore:
 
     def get(self, station_id: StationId) -> Station:
         with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM {LAYER} WHERE id = ?", (station_id,)
-            ).fetchone()
-        if row is None:
-            raise StationNotFound(station_id)
-        return _row_to_station(row)
+            return _get(self._conn, station_id)
 
     def data_version(self) -> int:
         with self._lock:
@@ -79,6 +89,28 @@ class GeoPackageStore:
                 "SELECT value FROM yizhan_meta WHERE key = 'data_version'"
             ).fetchone()
         return int(row[0])
+
+    def history(self, station_id: StationId) -> list[AuditEntry]:
+        """Every recorded version of a station, newest first; raises StationNotFound."""
+        with self._lock:
+            _get(self._conn, station_id)
+            rows = self._conn.execute(
+                "SELECT station_id, version, action, actor, at, changes, record FROM yizhan_audit"
+                " WHERE station_id = ? ORDER BY version DESC",
+                (station_id,),
+            ).fetchall()
+        return [_row_to_audit(row) for row in rows]
+
+    def recorded_version(self, station_id: StationId, version: int) -> AuditEntry:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT station_id, version, action, actor, at, changes, record FROM yizhan_audit"
+                " WHERE station_id = ? AND version = ?",
+                (station_id, version),
+            ).fetchone()
+        if row is None:
+            raise VersionNotFound(station_id, version)
+        return _row_to_audit(row)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -88,23 +120,106 @@ class GeoPackageStore:
         *,
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
+        actor: str = "cli",
     ) -> ImportCounts:
         counts = ImportCounts()
-        now = _gpkg_datetime(datetime.now(UTC))
+        now = gpkg_datetime(datetime.now(UTC))
         with self._transaction(commit=not dry_run) as conn:
             for i, draft in enumerate(drafts, start=1):
-                counts.add(_save_one(conn, draft, now))
+                counts.add(_upsert(conn, draft, now, actor))
                 if progress is not None and i % 1000 == 0:
                     progress(1000)
             if counts.created or counts.updated:
                 _expand_extent(conn, drafts)
-                conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
-                conn.execute(
-                    "UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, LAYER)
-                )
+                _bump_data_version(conn, now)
         if progress is not None:
             progress(len(drafts) % 1000)
         return counts
+
+    def create(self, draft: StationDraft, *, actor: str) -> Station:
+        """Add a new station (version 1); raises StationExists if its id is taken."""
+        now = gpkg_datetime(datetime.now(UTC))
+        with self._transaction(commit=True) as conn:
+            if draft.id is not None:
+                row = conn.execute(f"SELECT 1 FROM {LAYER} WHERE id = ?", (draft.id,))
+                if row.fetchone() is not None:
+                    raise StationExists(draft.id)
+            station_id = _insert(conn, draft, now, actor, Action.CREATE)
+            _expand_extent(conn, [draft])
+            _bump_data_version(conn, now)
+            return _get(conn, station_id)
+
+    def update(
+        self,
+        station_id: StationId,
+        draft: StationDraft,
+        *,
+        expected_version: int,
+        actor: str,
+        action: Action = Action.UPDATE,
+    ) -> Station:
+        """Replace a station's fields with ``draft`` if it is still at ``expected_version``;
+        the version goes up by one even when nothing changed (the write is recorded). Raises
+        StationNotFound or VersionMismatch; then nothing is written."""
+        now = gpkg_datetime(datetime.now(UTC))
+        with self._transaction(commit=True) as conn:
+            current = _get(conn, station_id)
+            if current.version != expected_version:
+                raise VersionMismatch(station_id, expected_version, current.version)
+            _update(conn, current, draft, now, actor, action)
+            _expand_extent(conn, [draft])
+            _bump_data_version(conn, now)
+            return _get(conn, station_id)
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def add_token(self, token: Token, secret_sha256: str) -> None:
+        """Store a new token; raises ValueError if the name is taken."""
+        with self._transaction(commit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM yizhan_tokens WHERE name = ?", (token.name,)
+            ).fetchone()
+            if exists:
+                raise ValueError(f"a token named {token.name!r} exists already")
+            conn.execute(
+                "INSERT INTO yizhan_tokens VALUES (?, ?, ?, ?, ?, NULL)",
+                (
+                    token.name,
+                    token.role.value,
+                    ",".join(token.districts),
+                    secret_sha256,
+                    gpkg_datetime(token.created_at),
+                ),
+            )
+
+    def token_by_hash(self, secret_sha256: str) -> Token | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT name, role, districts, created_at, revoked_at FROM yizhan_tokens"
+                " WHERE secret_sha256 = ?",
+                (secret_sha256,),
+            ).fetchone()
+        return None if row is None else _row_to_token(row)
+
+    def list_tokens(self) -> list[Token]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT name, role, districts, created_at, revoked_at FROM yizhan_tokens"
+                " ORDER BY name"
+            ).fetchall()
+        return [_row_to_token(row) for row in rows]
+
+    def revoke_token(self, name: str) -> None:
+        now = gpkg_datetime(datetime.now(UTC))
+        with self._transaction(commit=True) as conn:
+            cursor = conn.execute(
+                "UPDATE yizhan_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE name = ?",
+                (now, name),
+            )
+            if cursor.rowcount == 0:
+                raise TokenNotFound(name)
+
+    # -- housekeeping ------------------------------------------------------------------------
 
     def make_portable(self) -> None:
         """Fold the write-ahead log into the file and leave WAL mode, so the file can be
@@ -130,35 +245,64 @@ class GeoPackageStore:
                 raise
             self._conn.execute("COMMIT" if commit else "ROLLBACK")
 
-    # -- schema ------------------------------------------------------------------------------
-
-    def _ensure_schema(self) -> None:
+    def _migrate(self) -> None:
         with self._transaction(commit=True) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if "yizhan_meta" in tables:
-                return
-            if tables and "gpkg_contents" not in tables:
+                row = conn.execute(
+                    "SELECT value FROM yizhan_meta WHERE key = 'schema_version'"
+                ).fetchone()
+                version = int(row[0])
+            elif tables and "gpkg_contents" in tables:
+                raise StoreUnavailable(
+                    f"{self.path} is a GeoPackage but not a Yizhan store (no yizhan_meta table)"
+                )
+            elif tables:
                 raise StoreUnavailable(f"{self.path} is an SQLite file but not a GeoPackage")
-            conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
-            for statement in _schema_statements():
-                conn.execute(statement)
+            else:
+                conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+                version = 0
+            if version > len(MIGRATIONS):
+                raise StoreUnavailable(
+                    f"{self.path} has schema version {version}; this Yizhan knows up to "
+                    f"{len(MIGRATIONS)}: upgrade Yizhan"
+                )
+            for target in range(version + 1, len(MIGRATIONS) + 1):
+                for statement in MIGRATIONS[target - 1]():
+                    conn.execute(statement)
+                if target == 2:
+                    _record_baselines(conn)
+                conn.execute(
+                    "UPDATE yizhan_meta SET value = ? WHERE key = 'schema_version'", (target,)
+                )
 
 
-def _save_one(conn: sqlite3.Connection, draft: StationDraft, now: str) -> SaveResult:
+# -- rows ----------------------------------------------------------------------------------
+
+
+def _get(conn: sqlite3.Connection, station_id: StationId) -> Station:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM {LAYER} WHERE id = ?", (station_id,)).fetchone()
+    if row is None:
+        raise StationNotFound(station_id)
+    return _row_to_station(row)
+
+
+def _upsert(conn: sqlite3.Connection, draft: StationDraft, now: str, actor: str) -> SaveResult:
     if draft.id is not None:
         row = conn.execute(f"SELECT {_COLUMNS} FROM {LAYER} WHERE id = ?", (draft.id,)).fetchone()
         if row is not None:
             current = _row_to_station(row)
             if current.same_content(draft):
                 return SaveResult(current.id, Outcome.UNCHANGED)
-            conn.execute(
-                f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, "
-                "amenities=?, opening_hours=?, phone=?, host=?, status=?, version=version+1, "
-                "updated_at=? WHERE id=?",
-                (*_draft_values(draft), now, draft.id),
-            )
+            _update(conn, current, draft, now, actor, Action.IMPORT)
             return SaveResult(current.id, Outcome.UPDATED)
+    return SaveResult(_insert(conn, draft, now, actor, Action.IMPORT), Outcome.CREATED)
+
+
+def _insert(
+    conn: sqlite3.Connection, draft: StationDraft, now: str, actor: str, action: Action
+) -> StationId:
     station_id = draft.id or StationId(f"st-{uuid.uuid4().hex[:12]}")
     conn.execute(
         f"INSERT INTO {LAYER} (geom, name, kind, address, district_code, amenities, "
@@ -166,7 +310,72 @@ def _save_one(conn: sqlite3.Connection, draft: StationDraft, now: str) -> SaveRe
         "VALUES (?,?,?,?,?,?,?,?,?,?,1,?,?)",
         (*_draft_values(draft), now, station_id),
     )
-    return SaveResult(station_id, Outcome.CREATED)
+    _audit(conn, station_id, 1, action, actor, now, changes_between(None, draft), draft)
+    return station_id
+
+
+def _update(
+    conn: sqlite3.Connection,
+    current: Station,
+    draft: StationDraft,
+    now: str,
+    actor: str,
+    action: Action,
+) -> None:
+    conn.execute(
+        f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, "
+        "amenities=?, opening_hours=?, phone=?, host=?, status=?, version=version+1, "
+        "updated_at=? WHERE id=?",
+        (*_draft_values(draft), now, current.id),
+    )
+    changes = changes_between(current, draft)
+    _audit(conn, current.id, current.version + 1, action, actor, now, changes, draft)
+
+
+def _audit(
+    conn: sqlite3.Connection,
+    station_id: StationId,
+    version: int,
+    action: Action,
+    actor: str,
+    now: str,
+    changes: dict[str, dict[str, object]],
+    after: Station | StationDraft,
+) -> None:
+    conn.execute(
+        "INSERT INTO yizhan_audit (station_id, version, action, actor, at, changes, record)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            station_id,
+            version,
+            action.value,
+            actor,
+            now,
+            orjson.dumps(changes).decode(),
+            orjson.dumps(record_of(after)).decode(),
+        ),
+    )
+
+
+def _record_baselines(conn: sqlite3.Connection) -> None:
+    """Stations written before history was kept get their current version as a baseline."""
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM {LAYER}").fetchall():
+        station = _row_to_station(row)
+        _audit(
+            conn,
+            station.id,
+            station.version,
+            Action.BASELINE,
+            "migration",
+            gpkg_datetime(station.updated_at),
+            {},
+            station,
+        )
+
+
+def _bump_data_version(conn: sqlite3.Connection, now: str) -> None:
+    conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
+    conn.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, LAYER))
 
 
 def _draft_values(d: StationDraft) -> tuple[object, ...]:
@@ -202,44 +411,36 @@ def _row_to_station(row: tuple[object, ...]) -> Station:
         host=_opt(host),
         status=Status(str(status)),
         version=int(version),  # type: ignore[call-overload]
-        updated_at=datetime.fromisoformat(str(updated_at).replace("Z", "+00:00")),
+        updated_at=parse_datetime(updated_at),
+    )
+
+
+def _row_to_audit(row: tuple[object, ...]) -> AuditEntry:
+    station_id, version, action, actor, at, changes, record = row
+    return AuditEntry(
+        station_id=StationId(str(station_id)),
+        version=int(version),  # type: ignore[call-overload]
+        action=Action(str(action)),
+        actor=str(actor),
+        at=parse_datetime(at),
+        changes=orjson.loads(str(changes)),
+        record=orjson.loads(str(record)),
+    )
+
+
+def _row_to_token(row: tuple[object, ...]) -> Token:
+    name, role, districts, created_at, revoked_at = row
+    return Token(
+        name=str(name),
+        role=Role(str(role)),
+        districts=tuple(d for d in str(districts).split(",") if d),
+        created_at=parse_datetime(created_at),
+        revoked_at=None if revoked_at is None else parse_datetime(revoked_at),
     )
 
 
 def _opt(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def _gpkg_datetime(moment: datetime) -> str:
-    """The GeoPackage DATETIME form: ISO 8601 in UTC with milliseconds and a Z."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-# -- GeoPackage geometry blobs (OGC 12-128r18 §2.1.3) -------------------------------------------
-
-_HEADER: Final = struct.Struct("<2sBBi")
-_WKB_POINT: Final = struct.Struct("<BIdd")
-_ENVELOPE_BYTES: Final = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-
-
-def encode_point(lon: float, lat: float) -> bytes:
-    """A GeoPackage blob for a 2-D point: little-endian header, no envelope, then WKB."""
-    return _HEADER.pack(b"GP", 0, 0b0000_0001, SRS_ID) + _WKB_POINT.pack(1, 1, lon, lat)
-
-
-def decode_point(blob: bytes) -> tuple[float, float]:
-    """(lon, lat) from a GeoPackage point blob written by us, GDAL or QGIS."""
-    magic, _version, flags = struct.unpack_from("<2sBB", blob)
-    if magic != b"GP":
-        raise StoreUnavailable("a station geometry is not a GeoPackage blob")
-    offset = 8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111]
-    byte_order = "<" if blob[offset] == 1 else ">"
-    geom_type = struct.unpack_from(byte_order + "I", blob, offset + 1)[0]
-    if geom_type % 1000 != 1:
-        raise StoreUnavailable(f"a station geometry is not a point (WKB type {geom_type})")
-    lon, lat = struct.unpack_from(byte_order + "dd", blob, offset + 5)
-    return float(lon), float(lat)
 
 
 def _expand_extent(conn: sqlite3.Connection, drafts: Sequence[StationDraft]) -> None:
@@ -253,39 +454,3 @@ def _expand_extent(conn: sqlite3.Connection, drafts: Sequence[StationDraft]) -> 
         "max_y = max(coalesce(max_y, ?4), ?4) WHERE table_name = ?5",
         (min(lons), min(lats), max(lons), max(lats), LAYER),
     )
-
-
-def _schema_statements() -> list[str]:
-    wkt = CRS.from_epsg(SRS_ID).to_wkt("WKT1_GDAL").replace("'", "''")
-    return [
-        "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,"
-        " organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,"
-        " definition TEXT NOT NULL, description TEXT)",
-        "INSERT INTO gpkg_spatial_ref_sys VALUES"
-        " ('Undefined Cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined Cartesian'),"
-        " ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic'),"
-        f" ('WGS 84 geodetic', {SRS_ID}, 'EPSG', {SRS_ID}, '{wkt}', 'longitude/latitude')",
-        "CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY,"
-        " data_type TEXT NOT NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '',"
-        " last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
-        " min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,"
-        " CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))",
-        "CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,"
-        " geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,"
-        " m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),"
-        " CONSTRAINT uk_gc_table_name UNIQUE (table_name),"
-        " CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),"
-        " CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))",
-        f"CREATE TABLE {LAYER} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,"
-        " geom POINT NOT NULL, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, kind TEXT NOT NULL,"
-        " address TEXT, district_code TEXT NOT NULL, amenities TEXT NOT NULL,"
-        " opening_hours TEXT, phone TEXT, host TEXT, status TEXT NOT NULL,"
-        " version INTEGER NOT NULL, updated_at DATETIME NOT NULL)",
-        f"CREATE INDEX {LAYER}_district ON {LAYER} (district_code)",
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)"
-        f" VALUES ('{LAYER}', 'features', '{LAYER}',"
-        f" 'Yizhan courier rest stations and service points', {SRS_ID})",
-        f"INSERT INTO gpkg_geometry_columns VALUES ('{LAYER}', 'geom', 'POINT', {SRS_ID}, 0, 0)",
-        "CREATE TABLE yizhan_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-        f"INSERT INTO yizhan_meta VALUES ('schema_version', {SCHEMA_VERSION}), ('data_version', 0)",
-    ]

@@ -1,0 +1,70 @@
+"""Bearer tokens and If-Match preconditions for the admin routes."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Annotated, Final
+
+from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.problems import ProblemError
+from stations.store.base import StationStore
+from stations.tokens import Token, secret_hash
+
+_BEARER: Final = re.compile(r"Bearer +(\S+) *", re.IGNORECASE)
+_STRONG_ETAG: Final = re.compile(r'"(\d{1,18})"')
+# One answer for missing, unknown and revoked tokens: nothing to learn by probing.
+_UNAUTHORIZED: Final = (
+    "this route needs a valid token in the header 'Authorization: Bearer <token>'; "
+    "ask an admin for one (yizhan token create)"
+)
+
+
+def get_store(request: Request) -> StationStore:
+    store: StationStore = request.app.state.store
+    return store
+
+
+async def require_token(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Token:
+    """The active token named by the Authorization header, or 401."""
+    match = _BEARER.fullmatch(authorization or "")
+    if match is None:
+        raise _unauthorized()
+    store = get_store(request)
+    token = await run_in_threadpool(store.token_by_hash, secret_hash(match.group(1)))
+    if token is None or not token.active:
+        raise _unauthorized()
+    return token
+
+
+def expected_version(if_match: Annotated[str | None, Header()] = None) -> int:
+    """The version named by If-Match (the ETag the client read), or 428 when it is missing.
+
+    A weak or unparseable tag can never match (RFC 9110 §13.1.1 compares strongly), so it
+    is answered like a stale one: 412 with the current version.
+    """
+    if if_match is None or if_match.strip() in ("", "*"):
+        raise ProblemError(
+            HTTPStatus.PRECONDITION_REQUIRED,
+            'send the station\'s ETag in If-Match (e.g. If-Match: "3"), as read from GET '
+            "/v1/stations/{id}, so that a colleague's newer edit is never overwritten",
+        )
+    match = _STRONG_ETAG.fullmatch(if_match.strip())
+    return int(match.group(1)) if match else -1
+
+
+def _unauthorized() -> ProblemError:
+    return ProblemError(
+        HTTPStatus.UNAUTHORIZED,
+        _UNAUTHORIZED,
+        headers={"WWW-Authenticate": 'Bearer realm="yizhan"'},
+    )
+
+
+TokenDep = Annotated[Token, Depends(require_token)]
+ExpectedVersion = Annotated[int, Depends(expected_version)]
+StoreDep = Annotated[StationStore, Depends(get_store)]

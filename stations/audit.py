@@ -1,0 +1,77 @@
+"""What a write changed: per-field before/after, and full records to revert to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from stations.model import EDITABLE_FIELDS, Kind, Station, StationDraft, StationId, Status
+
+#: Fields compared and recorded for every version.
+RECORDED_FIELDS = (*EDITABLE_FIELDS, "status")
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    RETIRE = "retire"
+    REVERT = "revert"
+    IMPORT = "import"
+    BASELINE = "baseline"  # a station that existed before history was kept
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    station_id: StationId
+    version: int  # the version this write produced
+    action: Action
+    actor: str  # token name, or "cli" for the command line
+    at: datetime  # aware, UTC
+    changes: dict[str, dict[str, Any]]  # field -> {"before": …, "after": …}
+    record: dict[str, Any]  # every recorded field after the write
+
+
+def record_of(station: Station | StationDraft) -> dict[str, Any]:
+    """The recorded fields as JSON values (amenities as a list)."""
+    out: dict[str, Any] = {}
+    for name in RECORDED_FIELDS:
+        value = getattr(station, name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Kind | Status):
+            value = value.value
+        out[name] = value
+    return out
+
+
+def changes_between(
+    before: Station | StationDraft | None, after: Station | StationDraft
+) -> dict[str, dict[str, Any]]:
+    """Fields whose value differs, with both values; every field when ``before`` is None."""
+    old = record_of(before) if before is not None else dict.fromkeys(RECORDED_FIELDS)
+    new = record_of(after)
+    return {
+        name: {"before": old[name], "after": new[name]}
+        for name in RECORDED_FIELDS
+        if old[name] != new[name]
+    }
+
+
+def draft_from_record(station_id: StationId, record: dict[str, Any]) -> StationDraft:
+    """The draft that restores a recorded version."""
+    return StationDraft(
+        id=station_id,
+        name=record["name"],
+        kind=Kind(record["kind"]),
+        lon=float(record["lon"]),
+        lat=float(record["lat"]),
+        address=record["address"],
+        district_code=record["district_code"],
+        amenities=tuple(record["amenities"]),
+        opening_hours=record["opening_hours"],
+        phone=record["phone"],
+        host=record["host"],
+        status=Status(record["status"]),
+    )
