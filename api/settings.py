@@ -21,7 +21,7 @@ class Settings:
     host: str = "127.0.0.1"  # YIZHAN_HOST
     port: int = 8000  # YIZHAN_PORT
     workers: int = 1  # YIZHAN_WORKERS
-    refresh_s: float = 1.0  # YIZHAN_REFRESH_S: how often a server checks the store for changes
+    refresh_s: float = 0.5  # YIZHAN_REFRESH_S: how often a server checks the store for changes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
