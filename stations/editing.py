@@ -70,7 +70,7 @@ def retire_station(
 ) -> Station:
     """Soft delete: status ``retired``, kept with its history, gone from courier results."""
     current = store.get(station_id)
-    draft = replace(_draft_of(current), status=Status.RETIRED)
+    draft = replace(current.to_draft(), status=Status.RETIRED)
     authorize(token, current, draft)
     return store.update(
         station_id, draft, expected_version=expected_version, actor=token.name,
@@ -135,7 +135,3 @@ def _check_fields(body: Mapping[str, object], *, allowed: frozenset[str]) -> Non
     ]
     if problems:
         raise InvalidStation(problems)
-
-
-def _draft_of(station: Station) -> StationDraft:
-    return draft_from_record(station.id, record_of(station))

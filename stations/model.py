@@ -73,6 +73,12 @@ class Station:
     version: int
     updated_at: datetime  # aware, UTC
 
+    def to_draft(self) -> StationDraft:
+        """The station's supplied fields, as a draft to save again (e.g. elsewhere)."""
+        return StationDraft(
+            **{name: getattr(self, name) for name in ("id", *EDITABLE_FIELDS, "status")}
+        )
+
     def same_content(self, draft: StationDraft) -> bool:
         """True when saving ``draft`` over this station would change nothing."""
         return all(getattr(self, f) == getattr(draft, f) for f in (*EDITABLE_FIELDS, "status"))

@@ -16,7 +16,7 @@ from geo.crs import CoordinateSystem, to_wgs84
 from stations.amenities import UnknownAmenity, check_codes
 from stations.errors import InvalidStation, Problem
 from stations.hours import Hours, InvalidOpeningHours
-from stations.model import Kind, StationDraft, StationId, Status
+from stations.model import EDITABLE_FIELDS, Kind, StationDraft, StationId, Status
 
 _E = TypeVar("_E", Kind, Status)
 
@@ -32,22 +32,7 @@ _ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 _DISTRICT_RE: Final = re.compile(r"[1-9][0-9]{5}")
 _PHONE_RE: Final = re.compile(r"[0-9+\-() ,/转]+")
 #: Fields a record may carry: the import columns plus an optional status.
-KNOWN_FIELDS: Final = frozenset(
-    {
-        "id",
-        "name",
-        "kind",
-        "lon",
-        "lat",
-        "address",
-        "district_code",
-        "amenities",
-        "opening_hours",
-        "phone",
-        "host",
-        "status",
-    }
-)
+KNOWN_FIELDS: Final = frozenset({"id", *EDITABLE_FIELDS, "status"})
 
 
 def validate_draft(
