@@ -14,7 +14,9 @@ from stations.store.base import StationStore
 from stations.tokens import Token, secret_hash
 
 _BEARER: Final = re.compile(r"Bearer +(\S+) *", re.IGNORECASE)
-_STRONG_ETAG: Final = re.compile(r'"(\d{1,18})"')
+# Entity tags compare character by character (RFC 9110 §8.8.3.2): only the canonical form
+# of a version, as we send it, can match; "01" is another tag.
+_STRONG_ETAG: Final = re.compile(r'"(0|[1-9][0-9]{0,17})"')
 # One answer for missing, unknown and revoked tokens: nothing to learn by probing.
 _UNAUTHORIZED: Final = (
     "this route needs a valid token in the header 'Authorization: Bearer <token>'; "

@@ -31,6 +31,9 @@ from stations.errors import (
 log = logging.getLogger("yizhan.api")
 
 
+#: A problem document lists at most this many field problems (a hostile body could have 70,000).
+MAX_LISTED_PROBLEMS: Final = 50
+
 STATUS_FOR: Final[dict[type[Exception], HTTPStatus]] = {
     StationNotFound: HTTPStatus.NOT_FOUND,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -100,12 +103,17 @@ def _domain_handler(status: HTTPStatus) -> Handler:
     async def handle(request: Request, exc: YizhanError) -> Response:
         extra: dict[str, object] = {}
         headers: dict[str, str] = {}
+        detail = str(exc)
         if isinstance(exc, InvalidInput):
-            extra["errors"] = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+            shown = exc.problems[:MAX_LISTED_PROBLEMS]
+            extra["errors"] = [{"field": p.field, "reason": p.reason} for p in shown]
+            if len(exc.problems) > len(shown):
+                more = len(exc.problems) - len(shown)
+                detail = "; ".join(str(p) for p in shown) + f"; and {more} more problems"
         if isinstance(exc, VersionMismatch):
             extra["current_version"] = exc.current_version
             headers["ETag"] = f'"{exc.current_version}"'
-        response = problem_response(status, str(exc), instance=request.url.path, **extra)
+        response = problem_response(status, detail, instance=request.url.path, **extra)
         response.headers.update(headers)
         return response
 

@@ -53,10 +53,14 @@ class VersionMismatch(YizhanError):
         self.station_id = station_id
         self.expected = expected
         self.current_version = current
+        stale = (
+            f"not {expected}: someone changed it since you read it"
+            if expected >= 0
+            else "and your If-Match does not name a version"
+        )
         super().__init__(
-            f"station {station_id!r} is at version {current}, not {expected}: someone changed "
-            f"it since you read it. Fetch it again, reapply your change, and send "
-            f'If-Match: "{current}"'
+            f"station {station_id!r} is at version {current}, {stale}. Fetch it again, "
+            f'reapply your change, and send If-Match: "{current}"'
         )
 
 

@@ -7,6 +7,7 @@ snapshot is rebuilt); other processes within ``YIZHAN_REFRESH_S``.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -175,6 +176,9 @@ async def revert_station(
 @router.get("/stations/{station_id}/history", operation_id="getStationHistory")
 async def get_history(station_id: str, token: TokenDep, store: StoreDep) -> dict[str, Any]:
     """Every version of a station, newest first: who, when, what changed (before/after)."""
+    current = await run_in_threadpool(store.get, StationId(station_id))
+    # History names colleagues (actors): only those who may edit the station read it.
+    editing.authorize(token, None, current.to_draft())
     entries = await run_in_threadpool(store.history, StationId(station_id))
     return {
         "station_id": station_id,
@@ -210,7 +214,17 @@ async def _json_value(request: Request) -> Any:
         # orjson refuses NaN and Infinity (not JSON) and lone surrogates.
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput([Problem("body", f"is not valid JSON: {exc}")]) from None
+        error = exc
+    try:
+        # JSON text may escape a lone surrogate ("\ud800"); the stdlib parser reads it, so the
+        # field check can name the field that holds it instead of blaming the whole body.
+        return json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise InvalidInput([Problem("body", f"is not valid JSON: {error}")]) from None
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

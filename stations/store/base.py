@@ -77,7 +77,8 @@ class StationStore(Protocol):
         action: Action = Action.UPDATE,
     ) -> Station:
         """Replace a station's fields if it is still at ``expected_version`` (else
-        VersionMismatch, nothing written); the new version is recorded in the history."""
+        VersionMismatch, nothing written); the new version is recorded in the history. A draft
+        that changes nothing writes nothing."""
         ...
 
     def history(self, station_id: StationId) -> list[AuditEntry]:

@@ -158,14 +158,16 @@ class GeoPackageStore:
         actor: str,
         action: Action = Action.UPDATE,
     ) -> Station:
-        """Replace a station's fields with ``draft`` if it is still at ``expected_version``;
-        the version goes up by one even when nothing changed (the write is recorded). Raises
+        """Replace a station's fields with ``draft`` if it is still at ``expected_version``.
+        A draft that changes nothing writes nothing (same version, no history row). Raises
         StationNotFound or VersionMismatch; then nothing is written."""
         now = gpkg_datetime(datetime.now(UTC))
         with self._transaction(commit=True) as conn:
             current = _get(conn, station_id)
             if current.version != expected_version:
                 raise VersionMismatch(station_id, expected_version, current.version)
+            if current.same_content(draft):
+                return current
             _update(conn, current, draft, now, actor, action)
             _expand_extent(conn, [draft])
             _bump_data_version(conn, now)
