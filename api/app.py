@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.limits import LimitBody
 from api.middleware import HeadAsGet
 from api.problems import install_problem_handlers
-from api.routes import admin, meta, stations
+from api.routes import admin, exports, imports, meta, stations
 from api.settings import Settings
 from stations.live import LiveCatalog
 from stations.store.geopackage import GeoPackageStore
@@ -48,5 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(stations.router)
     app.include_router(admin.router)
+    app.include_router(imports.router)
+    app.include_router(exports.router)
     app.include_router(meta.router)
     return app

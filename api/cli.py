@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
 
-    imp = sub.add_parser("import", help="import stations from a CSV or GeoJSON file")
+    imp = sub.add_parser("import", help="import stations from a CSV, GeoJSON or .xlsx file")
     imp.add_argument("file", type=Path)
     _db(imp)
     imp.add_argument(
@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="coordinate system of the file's positions (default wgs84)",
     )
     imp.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
+    imp.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="write rows that look like a station within 30 m with a similar name",
+    )
 
     exp = sub.add_parser("export", help="export active stations (.csv, .geojson, .gpkg)")
     exp.add_argument("file", type=Path)
@@ -155,14 +160,29 @@ def _import(args: argparse.Namespace, settings: Settings, db: Path) -> int:
                 args.file,
                 crs=CoordinateSystem(args.crs),
                 dry_run=args.dry_run,
+                allow_duplicates=args.allow_duplicates,
                 progress=bar.update,
             )
     finally:
         store.close()
     for rejection in report.rejected:
         print(f"{args.file.name}: {rejection}", file=sys.stderr)
+    for d in report.duplicates:
+        near = f"row {d.near_row}" if d.near_row is not None else "stored station"
+        near += f" {d.near_id}" if d.near_id else ""
+        print(
+            f"{args.file.name}: row {d.row}: likely duplicate: {d.name!r} is {d.distance_m:.1f} m "
+            f"from {near} {d.near_name!r}",
+            file=sys.stderr,
+        )
+    if report.duplicates_block:
+        print(
+            "yizhan: likely duplicates; if they are different stations, import again with "
+            "--allow-duplicates",
+            file=sys.stderr,
+        )
     print(("dry run: " if args.dry_run else "") + report.summary())
-    return EXIT_USAGE if report.rejected else 0
+    return EXIT_USAGE if report.blocked else 0
 
 
 def _export(args: argparse.Namespace, settings: Settings, db: Path) -> int:

@@ -29,7 +29,7 @@ def export_file(store: StationStore, path: Path) -> int:
         raise ImportFileError(
             f"{path.name}: unknown export format; use one of {', '.join(FORMATS)}"
         )
-    stations = [s for s in store.list_stations() if s.status is Status.ACTIVE]
+    stations = active_stations(store)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
@@ -39,12 +39,25 @@ def export_file(store: StationStore, path: Path) -> int:
             tmp.unlink()
             _write_gpkg(stations, tmp)
         else:
-            data = to_csv(stations) if suffix == ".csv" else to_geojson(stations)
-            tmp.write_bytes(data)
+            tmp.write_bytes(to_csv(stations) if suffix == ".csv" else to_geojson(stations))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return len(stations)
+
+
+def export_bytes(store: StationStore, suffix: str) -> bytes:
+    """The active stations as the bytes of a ``.csv`` or ``.geojson`` file, built in memory
+    (a GeoPackage is a database: write it with ``export_file``)."""
+    if suffix not in (".csv", ".geojson"):
+        raise ImportFileError(f"cannot export {suffix!r} to memory; use .csv or .geojson")
+    stations = active_stations(store)
+    return to_csv(stations) if suffix == ".csv" else to_geojson(stations)
+
+
+def active_stations(store: StationStore) -> list[Station]:
+    """The stations couriers see (status ``active``), ordered by id."""
+    return [s for s in store.list_stations() if s.status is Status.ACTIVE]
 
 
 def to_csv(stations: Sequence[Station]) -> bytes:

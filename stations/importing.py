@@ -1,47 +1,59 @@
-"""All-or-nothing import of station files (CSV and GeoJSON, DESIGN.md §3).
+"""All-or-nothing import of station files (CSV, GeoJSON, Excel .xlsx; DESIGN.md §3).
 
 Every row is validated before anything is written; one rejected row means nothing is written,
-and the report lists every rejection with its line (CSV) or feature number (GeoJSON), field and
-reason. A dry run validates and counts against the store without writing.
+and the report lists every rejection with its row (CSV line, GeoJSON feature, Excel row), field
+and reason. With a token, every row must lie in the token's districts (for an update: where the
+station is now, too). Rows that would create a likely duplicate of a nearby station
+(``stations.duplicates``) are listed, and block the import unless duplicates are allowed. A dry
+run checks and counts against the store without writing. ``import_data`` is the one path the
+command line and the HTTP API share.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
 
 from geo.crs import CoordinateSystem
+from stations.duplicates import Duplicate, Place, likely_duplicates
 from stations.errors import ImportFileError, InvalidStation
-from stations.model import StationDraft
-from stations.store.base import ImportCounts, StationStore
-from stations.validation import KNOWN_FIELDS, validate_draft
-
-CSV_COLUMNS: Final = (
-    "id",
-    "name",
-    "kind",
-    "lon",
-    "lat",
-    "address",
-    "district_code",
-    "amenities",
-    "opening_hours",
-    "phone",
-    "host",
+from stations.import_formats import (
+    CSV_COLUMNS,
+    STRUCTURAL,
+    SUFFIXES,
+    RawRow,
+    csv_rows,
+    geojson_rows,
+    parse_rows,
+    read_rows,
+    xlsx_rows,
 )
-_REQUIRED_COLUMNS: Final = ("name", "kind", "lon", "lat", "district_code")
-#: Pseudo-fields a reader sets when a row is broken before its fields can be read.
-_STRUCTURAL: Final = ("__row__", "__geometry__")
+from stations.model import Station, StationDraft, StationId, Status
+from stations.store.base import StationStore
+from stations.tokens import Token
+from stations.validation import validate_draft
+
+__all__ = [
+    "CSV_COLUMNS",
+    "SUFFIXES",
+    "ImportReport",
+    "Rejection",
+    "csv_rows",
+    "geojson_rows",
+    "import_data",
+    "import_file",
+    "import_rows",
+    "read_rows",
+    "xlsx_rows",
+]
+
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """One problem with one row: ``row`` is the CSV line number or the GeoJSON feature number."""
+    """One problem with one row: ``row`` is the CSV line, GeoJSON feature or Excel row."""
 
     row: int
     field: str
@@ -53,27 +65,49 @@ class Rejection:
 
 @dataclass(slots=True)
 class ImportReport:
+    """What an import did or, when it wrote nothing, would do. The counts are filled when every
+    row is valid (also in a dry run, and when only likely duplicates stopped the import)."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
     dry_run: bool = False
     written: bool = False
+    allow_duplicates: bool = False
+    out_of_scope: int = 0  # how many rejections are rows outside the token's districts
+
+    @property
+    def duplicates_block(self) -> bool:
+        return bool(self.duplicates) and not self.allow_duplicates
+
+    @property
+    def blocked(self) -> bool:
+        """Nothing was (or, in a dry run, would be) written because of the problems found."""
+        return bool(self.rejected) or self.duplicates_block
+
+    @property
+    def only_out_of_scope(self) -> bool:
+        """The only problem: rows outside the token's districts (a 403, not a 422)."""
+        return (
+            bool(self.rejected)
+            and self.out_of_scope == len(self.rejected)
+            and not self.duplicates_block
+        )
 
     def summary(self) -> str:
         verb = "would be" if self.dry_run or not self.written else "were"
         state = "written" if self.written else "nothing written"
+        duplicates = ""
+        if self.duplicates:
+            allowed = " (allowed)" if self.allow_duplicates else ""
+            duplicates = f", {len(self.duplicates)} likely duplicates{allowed}"
         return (
             f"{self.rows} rows: {self.created} {verb} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.rejected)} problems ({state})"
+            f"{self.unchanged} unchanged, {len(self.rejected)} problems{duplicates} ({state})"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _RawRow:
-    number: int
-    values: Mapping[str, object]
 
 
 def import_file(
@@ -82,44 +116,100 @@ def import_file(
     *,
     crs: CoordinateSystem = CoordinateSystem.WGS84,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    allow_duplicates: bool = False,
+    token: Token | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Validate ``path`` (.csv, .geojson or .json) and, unless rejected or a dry run, save it all
-    in one transaction. Raises ImportFileError when the file cannot be read at all."""
-    return import_rows(store, read_rows(path), crs=crs, dry_run=dry_run, progress=progress)
+    """``import_data`` on the file at ``path`` (format from its suffix)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
+    return import_data(
+        store,
+        data,
+        path.name,
+        crs=crs,
+        dry_run=dry_run,
+        allow_duplicates=allow_duplicates,
+        token=token,
+        progress=progress,
+    )
+
+
+def import_data(
+    store: StationStore,
+    data: bytes,
+    filename: str,
+    *,
+    crs: CoordinateSystem = CoordinateSystem.WGS84,
+    dry_run: bool = False,
+    allow_duplicates: bool = False,
+    token: Token | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate a file's bytes (.csv, .geojson/.json or .xlsx, from ``filename``'s suffix;
+    positions in ``crs``) and, unless anything is rejected, duplicates are not allowed, or it is
+    a dry run, save every row in one transaction, audited under the token's name (``cli``
+    without a token). Raises ImportFileError when the file cannot be read at all."""
+    return import_rows(
+        store,
+        parse_rows(data, filename),
+        crs=crs,
+        dry_run=dry_run,
+        allow_duplicates=allow_duplicates,
+        token=token,
+        progress=progress,
+    )
 
 
 def import_rows(
     store: StationStore,
-    rows: Iterator[_RawRow],
+    rows: Iterator[RawRow],
     *,
     crs: CoordinateSystem,
     dry_run: bool,
-    progress: Callable[[int], None] | None = None,
+    allow_duplicates: bool = False,
+    token: Token | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    report = ImportReport(dry_run=dry_run)
-    drafts: list[StationDraft] = []
+    """``import_data`` on rows already read."""
+    report = ImportReport(dry_run=dry_run, allow_duplicates=allow_duplicates)
+    drafts = _valid_drafts(rows, crs, report)
+    stored = {s.id: s for s in store.list_stations()} if drafts else {}
+    if token is not None:
+        drafts = _in_scope(drafts, stored, token, report)
+    report.duplicates = likely_duplicates(_places(drafts, stored))
+    report.rejected.sort(key=lambda r: r.row)  # stable: fields keep their order in a row
+    if report.rejected:
+        return report
+    counts = store.save_all(
+        [draft for _, draft in drafts],
+        dry_run=dry_run or report.blocked,
+        progress=progress,
+        actor=token.name if token is not None else "cli",
+    )
+    report.created, report.updated, report.unchanged = (
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+    )
+    report.written = not (dry_run or report.blocked)
+    return report
+
+
+def _valid_drafts(
+    rows: Iterable[RawRow], crs: CoordinateSystem, report: ImportReport
+) -> list[tuple[int, StationDraft]]:
+    drafts: list[tuple[int, StationDraft]] = []
     first_row_of_id: dict[str, int] = {}
     for row in rows:
         report.rows += 1
-        values = dict(row.values)
-        structural = [
-            Rejection(row.number, key.strip("_"), str(values.pop(key)))
-            for key in _STRUCTURAL
-            if key in values
-        ]
-        if "__row__" in row.values:
-            report.rejected.extend(structural)
+        checked = _draft_or_problems(row, crs)
+        if isinstance(checked, list):
+            report.rejected.extend(checked)
             continue
-        try:
-            draft = validate_draft(values, crs=crs)
-        except InvalidStation as exc:
-            report.rejected.extend(structural)
-            report.rejected.extend(Rejection(row.number, p.field, p.reason) for p in exc.problems)
-            continue
-        if structural:
-            report.rejected.extend(structural)
-            continue
+        draft = checked
         if draft.id is not None:
             earlier = first_row_of_id.setdefault(draft.id, row.number)
             if earlier != row.number:
@@ -127,130 +217,77 @@ def import_rows(
                     Rejection(row.number, "id", f"{draft.id!r} already appears in row {earlier}")
                 )
                 continue
-        drafts.append(draft)
-    if report.rejected:
-        return report
-    counts: ImportCounts = store.save_all(drafts, dry_run=dry_run, progress=progress)
-    report.created, report.updated, report.unchanged = (
-        counts.created,
-        counts.updated,
-        counts.unchanged,
-    )
-    report.written = not dry_run
-    return report
+        drafts.append((row.number, draft))
+    return drafts
 
 
-def read_rows(path: Path) -> Iterator[_RawRow]:
-    """Raw rows of a CSV or GeoJSON file, numbered as a person would find them."""
-    suffix = path.suffix.lower()
+def _draft_or_problems(row: RawRow, crs: CoordinateSystem) -> StationDraft | list[Rejection]:
+    """The row's draft, or every problem with it."""
+    values = dict(row.values)
+    structural = [
+        Rejection(row.number, key.strip("_"), str(values.pop(key)))
+        for key in STRUCTURAL
+        if key in values
+    ]
+    if "__row__" in row.values:
+        return structural
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
-    if suffix == ".csv":
-        return csv_rows(data)
-    if suffix in (".geojson", ".json"):
-        return geojson_rows(data)
-    raise ImportFileError(f"{path.name}: unknown file type {suffix!r}; use .csv or .geojson")
+        draft = validate_draft(values, crs=crs)
+    except InvalidStation as exc:
+        return structural + [Rejection(row.number, p.field, p.reason) for p in exc.problems]
+    return structural or draft
 
 
-def csv_rows(data: bytes) -> Iterator[_RawRow]:
-    """Rows of a UTF-8 CSV (a BOM is fine) with the import header; row numbers are the line
-    numbers where each record starts (the header is line 1)."""
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError("the CSV file is empty; expected a header row") from None
-    except csv.Error as exc:
-        raise ImportFileError(f"line 1: {exc}") from exc
-    columns = [h.strip() for h in header]
-    _check_header(columns)
-    return _csv_records(reader, columns)
-
-
-def _csv_records(reader: Iterator[list[str]], columns: list[str]) -> Iterator[_RawRow]:
-    line = 1
-    while True:
-        start = line + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportFileError(f"line {start}: {exc}") from exc
-        line = reader.line_num  # type: ignore[attr-defined]
-        if not record or all(not cell.strip() for cell in record):
-            continue  # blank lines carry no station
-        if len(record) != len(columns):
-            values: dict[str, object] = {
-                "__row__": f"has {len(record)} cells; the header has {len(columns)}"
-            }
+def _in_scope(
+    drafts: list[tuple[int, StationDraft]],
+    stored: Mapping[StationId, Station],
+    token: Token,
+    report: ImportReport,
+) -> list[tuple[int, StationDraft]]:
+    """The drafts the token may write; each other one is rejected on ``district_code``."""
+    held = ", ".join(token.districts) or "none"
+    kept = []
+    for number, draft in drafts:
+        current = stored.get(draft.id) if draft.id is not None else None
+        if current is not None and not token.may_write(current.district_code):
+            reason = (
+                f"station {current.id!r} is in district {current.district_code}, which token "
+                f"{token.name!r} may not write (it holds: {held})"
+            )
+        elif not token.may_write(draft.district_code):
+            reason = (
+                f"district {draft.district_code} is outside the districts token "
+                f"{token.name!r} may write (it holds: {held})"
+            )
         else:
-            values = dict(zip(columns, record, strict=True))
-        yield _RawRow(start, values)
+            kept.append((number, draft))
+            continue
+        report.rejected.append(Rejection(number, "district_code", reason))
+        report.out_of_scope += 1
+    return kept
 
 
-def _check_header(columns: list[str]) -> None:
-    unknown = [c for c in columns if c not in KNOWN_FIELDS]
-    missing = [c for c in _REQUIRED_COLUMNS if c not in columns]
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    problems = []
-    if unknown:
-        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
-    if repeated:
-        problems.append(f"repeated column(s) {', '.join(repeated)}")
-    if problems:
-        raise ImportFileError(
-            f"header: {'; '.join(problems)}. Expected the columns {','.join(CSV_COLUMNS)}"
+def _places(
+    drafts: list[tuple[int, StationDraft]], stored: Mapping[StationId, Station]
+) -> list[Place]:
+    """The stations as they would stand after the import, retired ones left out."""
+    in_file = {draft.id for _, draft in drafts if draft.id is not None}
+    places = [
+        Place(s.id, s.name, s.kind.value, s.lon, s.lat, row=None, new=False)
+        for s in stored.values()
+        if s.status is not Status.RETIRED and s.id not in in_file
+    ]
+    places.extend(
+        Place(
+            d.id,
+            d.name,
+            d.kind.value,
+            d.lon,
+            d.lat,
+            row=number,
+            new=d.id is None or d.id not in stored,
         )
-
-
-def geojson_rows(data: bytes) -> Iterator[_RawRow]:
-    """Rows of a GeoJSON FeatureCollection of Points; row numbers count features from 1."""
-    try:
-        document = json.loads(_decode(data), parse_constant=_reject_constant)
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise ImportFileError(f"not valid JSON: {exc}") from exc
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise ImportFileError("expected a GeoJSON FeatureCollection")
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise ImportFileError("the FeatureCollection has no 'features' list")
-    return (_RawRow(i, _feature_values(f)) for i, f in enumerate(features, start=1))
-
-
-def _feature_values(feature: object) -> dict[str, object]:
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        return {"__row__": "is not a GeoJSON Feature"}
-    properties = feature.get("properties") or {}
-    if not isinstance(properties, dict):
-        return {"__row__": "properties must be an object"}
-    values: dict[str, object] = dict(properties)
-    if "id" not in values and isinstance(feature.get("id"), str | int):
-        values["id"] = str(feature["id"])
-    geometry = feature.get("geometry")
-    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
-    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-        values["__geometry__"] = "must be a GeoJSON Point"
-    elif not isinstance(coords, list) or len(coords) not in (2, 3):
-        values["__geometry__"] = "a Point needs [lon, lat] coordinates"
-    else:
-        values["lon"], values["lat"] = coords[0], coords[1]
-    return values
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a number in JSON")
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8 and try again"
-        ) from exc
+        for number, d in drafts
+        if d.status is not Status.RETIRED
+    )
+    return places
