@@ -1,0 +1,257 @@
+"""Bulk import over HTTP: ``POST /v1/imports`` (multipart), the same path as ``yizhan import``.
+
+All or nothing. The answer is the import report: 200 when the import was written or, in a dry
+run, would be; otherwise nothing is written and the answer is a problem document carrying the
+same report members — 403 when the only problem is rows outside the token's districts, 422 for
+anything else (rejected rows, likely duplicates without ``allow_duplicates=true``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import PurePath
+from typing import Any, Final
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+
+from api.auth import StoreDep, TokenDep
+from api.deps import LiveDep
+from api.problems import MAX_LISTED_PROBLEMS, ProblemError
+from api.schemas import problem_responses
+from geo.crs import CoordinateSystem
+from stations import importing
+from stations.errors import ImportFileError, InvalidInput, Problem
+from stations.importing import ImportReport
+
+FORM_FIELDS: Final = ("file", "crs", "dry_run", "allow_duplicates")
+_FLAGS: Final = {"true": True, "false": False}
+
+router = APIRouter(
+    prefix="/v1", tags=["admin"], responses=problem_responses(400, 401, 403, 413, 415, 422)
+)
+
+
+class RejectionPublic(BaseModel):
+    row: int = Field(description="CSV line, GeoJSON feature number or Excel row")
+    field: str
+    reason: str
+
+
+class DuplicatePublic(BaseModel):
+    row: int = Field(description="The row that would create a likely duplicate")
+    id: str | None
+    name: str
+    near_id: str | None = Field(description="The similar station's id (null: a new row)")
+    near_row: int | None = Field(description="The similar station's row in this file, if any")
+    near_name: str
+    distance_m: float = Field(description="Geodesic metres, WGS-84 ellipsoid")
+
+
+class ImportReportPublic(BaseModel):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectionPublic]
+    duplicates: list[DuplicatePublic]
+    dry_run: bool
+    written: bool
+
+
+_MULTIPART_BODY: Final = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "Stations as .csv (UTF-8), .geojson/.json or .xlsx; "
+                        "the type comes from the file name's suffix.",
+                    },
+                    "crs": {"type": "string", "enum": [c.value for c in CoordinateSystem]},
+                    "dry_run": {"type": "boolean", "default": False},
+                    "allow_duplicates": {"type": "boolean", "default": False},
+                },
+            }
+        }
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    data: bytes
+    filename: str
+    crs: CoordinateSystem
+    dry_run: bool
+    allow_duplicates: bool
+
+
+@router.post(
+    "/imports",
+    operation_id="importStations",
+    response_model=ImportReportPublic,
+    openapi_extra={"requestBody": _MULTIPART_BODY},
+)
+async def import_stations(
+    request: Request, token: TokenDep, store: StoreDep, live: LiveDep
+) -> Response:
+    """Import a file of stations, all or nothing; answers with the import report."""
+    if request.query_params:
+        # Options travel as form fields: a '?dry_run=true' must never be ignored into a write.
+        unknown = sorted(set(request.query_params))
+        reason = "is not a URL parameter here; send options as form fields (crs, dry_run, ...)"
+        raise InvalidInput([Problem(k, reason) for k in unknown])
+    upload = await _read_upload(request)
+    try:
+        report = await run_in_threadpool(
+            lambda: importing.import_data(
+                store,
+                upload.data,
+                upload.filename,
+                crs=upload.crs,
+                dry_run=upload.dry_run,
+                allow_duplicates=upload.allow_duplicates,
+                token=token,
+            )
+        )
+    except ImportFileError as exc:
+        raise InvalidInput([Problem("file", str(exc))]) from exc
+    if report.written and (report.created or report.updated):
+        await run_in_threadpool(live.refresh)
+    body = _report_body(report)
+    if report.blocked:
+        status = (
+            HTTPStatus.FORBIDDEN if report.only_out_of_scope else HTTPStatus.UNPROCESSABLE_ENTITY
+        )
+        raise ProblemError(status, _detail(report), errors=_errors(report), **body)
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+async def _read_upload(request: Request) -> _Upload:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "multipart/form-data":
+        raise ProblemError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "send the file as multipart/form-data, e.g. curl -F file=@stations.csv -F dry_run=true",
+        )
+    # Parsed here rather than by FastAPI's File() so that the body limit's exception reaches
+    # its middleware (413) instead of becoming a 400. Text fields are tiny.
+    async with request.form(max_files=4, max_fields=16, max_part_size=1024) as form:
+        fields = _single_fields(form)
+        upload = fields.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput([Problem("file", "is required: a file part with a file name")])
+        filename = upload.filename
+        if PurePath(filename).suffix.lower() not in importing.SUFFIXES:
+            endings = ", ".join(importing.SUFFIXES)
+            raise InvalidInput([Problem("file", f"{filename!r}: the name must end in {endings}")])
+        options = _options(fields)
+        data = await upload.read()
+    return _Upload(data, filename, *options)
+
+
+def _single_fields(form: FormData) -> dict[str, str | UploadFile]:
+    names = [name for name, _ in form.multi_items()]
+    known = ", ".join(FORM_FIELDS)
+    problems = [
+        Problem(n, f"is not a form field of this endpoint; use {known}")
+        for n in dict.fromkeys(names)
+        if n not in FORM_FIELDS
+    ]
+    problems += [Problem(n, "is given more than once") for n in FORM_FIELDS if names.count(n) > 1]
+    if problems:
+        raise InvalidInput(problems)
+    return dict(form.items())
+
+
+def _options(fields: dict[str, str | UploadFile]) -> tuple[CoordinateSystem, bool, bool]:
+    problems: list[Problem] = []
+    text: dict[str, str] = {}
+    for name in ("crs", "dry_run", "allow_duplicates"):
+        value = fields.get(name, "")
+        if isinstance(value, UploadFile):
+            problems.append(Problem(name, "must be a text field, not a file"))
+        else:
+            text[name] = value.strip().lower()
+    crs_text = text.get("crs") or CoordinateSystem.WGS84.value
+    if crs_text not in {c.value for c in CoordinateSystem}:
+        choices = ", ".join(c.value for c in CoordinateSystem)
+        problems.append(Problem("crs", f"{crs_text!r} is not one of {choices}"))
+    for name in ("dry_run", "allow_duplicates"):
+        if text.get(name, "") not in ("", *_FLAGS):
+            problems.append(Problem(name, f"{text[name]!r} is not true or false"))
+    if problems:
+        raise InvalidInput(problems)
+    flag = {name: _FLAGS.get(text.get(name, ""), False) for name in ("dry_run", "allow_duplicates")}
+    return CoordinateSystem(crs_text), flag["dry_run"], flag["allow_duplicates"]
+
+
+def _report_body(report: ImportReport) -> dict[str, Any]:
+    """The report's JSON members (ImportReportPublic)."""
+    return {
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": [{"row": r.row, "field": r.field, "reason": r.reason} for r in report.rejected],
+        "duplicates": [
+            {
+                "row": d.row,
+                "id": d.id,
+                "name": d.name,
+                "near_id": d.near_id,
+                "near_row": d.near_row,
+                "near_name": d.near_name,
+                "distance_m": d.distance_m,
+            }
+            for d in report.duplicates
+        ],
+        "dry_run": report.dry_run,
+        "written": report.written,
+    }
+
+
+def _detail(report: ImportReport) -> str:
+    reasons = []
+    if report.rejected:
+        rows = len({r.row for r in report.rejected})
+        reasons.append(f"{rows} of {report.rows} rows were rejected (first: {report.rejected[0]})")
+    if report.duplicates_block:
+        reasons.append(
+            f"{len(report.duplicates)} rows look like duplicates of a station within 30 m with "
+            "a similar name (send allow_duplicates=true if they are different stations)"
+        )
+    lead = "dry run: the import would write nothing" if report.dry_run else "nothing was written"
+    return f"{lead}: {'; '.join(reasons)}. The report lists every problem."
+
+
+def _errors(report: ImportReport) -> list[dict[str, str]]:
+    errors = [{"field": r.field, "reason": f"row {r.row}: {r.reason}"} for r in report.rejected]
+    if report.duplicates_block:
+        errors += [
+            {
+                "field": "duplicates",
+                "reason": f"row {d.row}: {d.name!r} is {d.distance_m:.1f} m from "
+                f"{d.near_name!r} ({_near(d.near_id, d.near_row)})",
+            }
+            for d in report.duplicates
+        ]
+    # ``errors`` summarises like every problem document; ``rejected`` and ``duplicates`` list all.
+    return errors[:MAX_LISTED_PROBLEMS]
+
+
+def _near(near_id: str | None, near_row: int | None) -> str:
+    if near_row is not None:
+        return f"row {near_row}" + (f", id {near_id}" if near_id else "")
+    return f"id {near_id}"

@@ -1,0 +1,138 @@
+"""GET /v1/exports/stations.{geojson,csv,gpkg}: public downloads of the active stations."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from fastapi.testclient import TestClient
+
+from stations.importing import CSV_COLUMNS
+from stations.store.geopackage import GeoPackageStore
+from stations.tokens import Role, Token, secret_hash
+from tests.api.problem import assert_problem
+from tests.api.stores import build_store, open_client
+from tests.conftest import DEMO_CSV
+
+SECRET = "yz_export-test-admin"
+ADMIN = {"Authorization": f"Bearer {SECRET}"}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """The demo stations plus one retired station (which no export may contain)."""
+    retired = tmp_path / "retired.csv"
+    retired.write_text(
+        ",".join((*CSV_COLUMNS, "status")) + "\n"
+        "gone-1,示例·已撤销驿站,love_station,108.9,34.2,,610103,water,24/7,,,retired\n",
+        encoding="utf-8",
+    )
+    path = build_store(tmp_path / "s.gpkg", DEMO_CSV)
+    store = GeoPackageStore(path)
+    try:
+        store.add_token(Token("ops", Role.ADMIN, (), datetime.now(UTC)), secret_hash(SECRET))
+    finally:
+        store.close()
+    return build_store(path, retired)
+
+
+@pytest.fixture
+def client(db: Path) -> Iterator[TestClient]:
+    with open_client(db) as client:
+        yield client
+
+
+def active_ids(db: Path) -> list[str]:
+    store = GeoPackageStore(db, create=False)
+    try:
+        return [s.id for s in store.list_stations() if s.status.value == "active"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("file_format", "media_type"),
+    [
+        ("geojson", "application/geo+json"),
+        ("csv", "text/csv; charset=utf-8"),
+        ("gpkg", "application/geopackage+sqlite3"),
+    ],
+)
+def test_exports_are_public_downloads_with_the_right_type(
+    client: TestClient, file_format: str, media_type: str
+) -> None:
+    response = client.get(f"/v1/exports/stations.{file_format}")  # no token
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == media_type
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert f'filename="stations.{file_format}"' in disposition
+    assert int(response.headers["content-length"]) == len(response.content) > 0
+
+
+def test_the_csv_is_the_import_format_with_active_stations_only(
+    client: TestClient, db: Path
+) -> None:
+    text = client.get("/v1/exports/stations.csv").content.decode("utf-8")
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert [r["id"] for r in records] == active_ids(db)
+    assert "gone-1" not in text
+
+
+def test_geojson_has_the_active_stations(client: TestClient, db: Path) -> None:
+    document = client.get("/v1/exports/stations.geojson").json()
+    assert document["type"] == "FeatureCollection"
+    assert [f["id"] for f in document["features"]] == active_ids(db)
+
+
+def test_the_gpkg_opens_in_geopandas(client: TestClient, db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "download.gpkg"
+    out.write_bytes(client.get("/v1/exports/stations.gpkg").content)
+    frame = gpd.read_file(out, layer="stations")
+    assert sorted(frame["id"]) == active_ids(db)
+    assert frame.crs is not None and frame.crs.to_epsg() == 4326
+
+
+@pytest.mark.parametrize(("file_format", "filename"), [("csv", "s.csv"), ("geojson", "s.geojson")])
+def test_export_then_import_over_http_is_the_identity(
+    client: TestClient, db: Path, file_format: str, filename: str
+) -> None:
+    exported = client.get(f"/v1/exports/stations.{file_format}").content
+    count = len(active_ids(db))
+    response = client.post("/v1/imports", files={"file": (filename, exported)}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, count)
+    assert report["rejected"] == [] and report["duplicates"] == []
+    assert client.get(f"/v1/exports/stations.{file_format}").content == exported
+
+
+def test_an_import_shows_in_the_next_export(client: TestClient) -> None:
+    body = (
+        ",".join(CSV_COLUMNS) + "\n"
+        "fresh-1,示例·新导入驿站,love_station,109.1,34.4,,610103,water,24/7,,\n"
+    ).encode()
+    response = client.post("/v1/imports", files={"file": ("n.csv", body)}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    assert b"fresh-1," in client.get("/v1/exports/stations.csv").content
+
+
+@pytest.mark.parametrize("path", ["stations.xml", "stations.CSV", "stations.", "all.csv"])
+def test_unknown_exports_are_404(client: TestClient, path: str) -> None:
+    assert_problem(client.get(f"/v1/exports/{path}"), 404)
+
+
+def test_exports_take_no_parameters(client: TestClient) -> None:
+    assert_problem(client.get("/v1/exports/stations.csv?crs=gcj02"), 422, "crs")
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    response = client.head("/v1/exports/stations.csv")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
