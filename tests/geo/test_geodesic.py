@@ -70,6 +70,7 @@ def pairs(draw: st.DrawFn) -> tuple[float, float, float, float]:
 @example((10.0, 20.0, -170.0, -20.0))
 @example((0.0, 90.0, 0.0, -90.0))  # pole to pole
 @example((123.0, 90.0, -45.0, 90.0))  # the same pole named by two longitudes
+@example((0.0, 4.612107518502, 1e-09, 4.612107518502001))  # 0.1 mm apart
 def test_distance_bearing_matches_geographiclib(pair: tuple[float, float, float, float]) -> None:
     lon1, lat1, lon2, lat2 = pair
     got_m, got_deg = distance_bearing(lon1, lat1, lon2, lat2)
@@ -77,7 +78,11 @@ def test_distance_bearing_matches_geographiclib(pair: tuple[float, float, float,
     assert abs(got_m - want_m) <= DISTANCE_TOL_M
     assert 0.0 <= got_deg < 360.0
     if want_m > 0.0:
-        assert angle_deg(got_deg, want_deg) <= BEARING_TOL_DEG
+        # Over sub-millimetre lines the azimuth is ill-conditioned: the C and Python ports of
+        # GeographicLib round differently (4.6e-5° seen at 0.1 mm). Hold them to the angle a
+        # nanometre subtends, and never tighter than BEARING_TOL_DEG.
+        tolerance_deg = max(BEARING_TOL_DEG, np.degrees(1e-9 / want_m))
+        assert angle_deg(got_deg, want_deg) <= tolerance_deg
     assert distance_m(lon1, lat1, lon2, lat2) == got_m
 
 
