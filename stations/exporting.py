@@ -14,7 +14,7 @@ import orjson
 
 from stations.errors import ImportFileError
 from stations.importing import CSV_COLUMNS
-from stations.model import Station, StationDraft, Status
+from stations.model import Station, Status
 from stations.store.base import StationStore
 from stations.store.geopackage import GeoPackageStore
 
@@ -115,25 +115,10 @@ def _csv_value(value: object) -> str:
 def _write_gpkg(stations: Sequence[Station], path: Path) -> None:
     target = GeoPackageStore(path)
     try:
-        target.save_all(
-            [
-                StationDraft(
-                    id=s.id,
-                    name=s.name,
-                    kind=s.kind,
-                    lon=s.lon,
-                    lat=s.lat,
-                    address=s.address,
-                    district_code=s.district_code,
-                    amenities=s.amenities,
-                    opening_hours=s.opening_hours,
-                    phone=s.phone,
-                    host=s.host,
-                    status=s.status,
-                )
-                for s in stations
-            ]
-        )
+        target.save_all([s.to_draft() for s in stations], actor="export")
+        # An export is the public data for GIS use, not a second history: drop the audit rows
+        # the save wrote, then make the file self-contained.
+        target.clear_history()
         target.make_portable()
     finally:
         target.close()

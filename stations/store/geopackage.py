@@ -223,6 +223,11 @@ class GeoPackageStore:
 
     # -- housekeeping ------------------------------------------------------------------------
 
+    def clear_history(self) -> None:
+        """Forget every audit row (for exported copies, never the working store)."""
+        with self._transaction(commit=True) as conn:
+            conn.execute("DELETE FROM yizhan_audit")
+
     def make_portable(self) -> None:
         """Fold the write-ahead log into the file and leave WAL mode, so the file can be
         copied or opened from read-only media as one self-contained .gpkg."""
