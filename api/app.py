@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.limits import LimitBody
 from api.middleware import HeadAsGet
 from api.problems import install_problem_handlers
-from api.routes import admin, exports, imports, meta, stations
+from api.routes import admin, exports, imports, maps, meta, stations
 from api.settings import Settings
 from stations.live import LiveCatalog
 from stations.store.geopackage import GeoPackageStore
@@ -50,5 +50,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
+    app.include_router(maps.router)
     app.include_router(meta.router)
     return app

@@ -1,4 +1,4 @@
-"""The ``yizhan`` command line: serve, import, export, nearest.
+"""The ``yizhan`` command line: serve, import, export, nearest, token, map.
 
 User mistakes end with one line on stderr and exit status 2, never a traceback.
 """
@@ -97,7 +97,45 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token at once")
     revoke.add_argument("name")
     _db(revoke)
+
+    mp = sub.add_parser("map", help="publish static HTML station maps (self-contained, no CDN)")
+    _db(mp)
+    mp.add_argument("--out", type=Path, required=True, help="directory to write index.html into")
+    mp.add_argument(
+        "--tiles",
+        choices=["osm", "amap"],
+        default="osm",
+        help="osm: OpenStreetMap tiles, WGS-84 positions (default); amap: Amap tiles, GCJ-02",
+    )
+    mp.add_argument(
+        "--by-district",
+        action="store_true",
+        help="one page per district plus an index page linking them",
+    )
+    mp.add_argument("--lang", choices=["zh", "en"], default="zh", help="page text (default zh)")
+    mp.add_argument(
+        "--coverage",
+        type=_coverage_radii,
+        default=(),
+        metavar="M[,M...]",
+        help="add toggleable coverage circles of these radii in metres, e.g. 500,1000",
+    )
     return parser
+
+
+def _coverage_radii(text: str) -> tuple[int, ...]:
+    """``500,1000`` → (500, 1000): whole metres, 1 to 10 000, at most four, sorted."""
+    try:
+        radii = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole metres separated by commas, e.g. 500,1000, not {text!r}"
+        ) from None
+    if not 1 <= len(radii) <= 4 or not all(1 <= r <= 10_000 for r in radii):
+        raise argparse.ArgumentTypeError(
+            f"expected one to four radii from 1 to 10000 metres, not {text!r}"
+        )
+    return tuple(radii)
 
 
 def _db(parser: argparse.ArgumentParser) -> None:
@@ -117,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _export,
             "nearest": _nearest,
             "token": _token,
+            "map": _map,
         }
         return command[args.command](args, settings, db)
     except (YizhanError, SettingsError, UnknownAmenity, InvalidCoordinate) as exc:
@@ -273,6 +312,37 @@ def _token(args: argparse.Namespace, settings: Settings, db: Path) -> int:
             print(f"revoked token {args.name!r}")
     finally:
         store.close()
+    return 0
+
+
+def _map(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from api.maps.publish import publish
+    from api.maps.texts import Tiles
+    from stations.store.geopackage import GeoPackageStore
+
+    if args.out.exists() and not args.out.is_dir():
+        raise YizhanError(f"--out {args.out} is a file; give a directory to write index.html into")
+    store = GeoPackageStore(db, create=False)
+    try:
+        stations = store.list_stations()
+    finally:
+        store.close()
+    try:
+        done = publish(
+            stations,
+            args.out,
+            tiles=Tiles(args.tiles),
+            lang=args.lang,
+            coverage_m=args.coverage,
+            by_district=args.by_district,
+        )
+    except OSError as exc:
+        raise YizhanError(f"cannot write the map into {args.out}: {exc.strerror or exc}") from None
+    size_kb = sum(p.size_bytes for p in done.pages) / 1024
+    print(
+        f"published {done.stations} active stations in {len(done.pages)} page(s), "
+        f"{size_kb:,.0f} KB: {done.index}"
+    )
     return 0
 
 
