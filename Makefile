@@ -6,8 +6,10 @@ DB     ?= data/stations.gpkg
 DEMO   := stations/data/demo_stations.csv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench venv clean chromium postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +35,19 @@ run: $(VENV)/.installed $(DB)
 	@echo "Try: curl 'http://$(HOST):$(PORT)/v1/stations/nearest?lat=34.2610&lon=108.9423&amenities=microwave&open_now=true'"
 	$(BIN)/yizhan serve --db $(DB) --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+# The map's browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+# CI runs as root on a fresh Debian 12 machine: install it there when it is missing.
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+chromium: $(CHROMIUM)
+
+# The PostGIS store's tests start their own server from Debian's PostgreSQL + PostGIS binaries.
+postgres:
+	bash tools/ensure_postgres.sh
+
+test: $(VENV)/.installed-test $(CHROMIUM) postgres
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

@@ -17,12 +17,12 @@ from api.problems import install_problem_handlers
 from api.routes import admin, exports, imports, maps, meta, stations
 from api.settings import Settings
 from stations.live import LiveCatalog
-from stations.store.geopackage import GeoPackageStore
+from stations.store.open import open_store
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    store = GeoPackageStore(settings.db, create=False)
+    store = open_store(settings.db, create=False)
     live = LiveCatalog(store, refresh_s=settings.refresh_s)
 
     @asynccontextmanager

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     near.add_argument("--open-now", action="store_true", help="only stations open now")
     near.add_argument("--json", action="store_true", help="print GeoJSON instead of a table")
 
+    dbp = sub.add_parser("db", help="store schema")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    upgrade = db_sub.add_parser("upgrade", help="create or migrate the store's schema")
+    _db(upgrade)
+
     token = sub.add_parser("token", help="admin tokens: create, list, revoke")
     token_sub = token.add_subparsers(dest="token_command", required=True, parser_class=_Parser)
     create = token_sub.add_parser("create", help="create a token; prints its secret once")
@@ -140,7 +145,10 @@ def _coverage_radii(text: str) -> tuple[int, ...]:
 
 def _db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", type=Path, default=None, help=f"the store (default: $YIZHAN_DB or {DEFAULT_DB})"
+        "--db",
+        default=None,
+        help=f"the store: a GeoPackage path or a postgresql:// URL (default: $YIZHAN_DB or "
+        f"{DEFAULT_DB})",
     )
 
 
@@ -148,13 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        db: Path = args.db or settings.db
+        db = str(args.db or settings.db)
         command = {
             "serve": _serve,
             "import": _import,
             "export": _export,
             "nearest": _nearest,
             "token": _token,
+            "db": _db_command,
             "map": _map,
         }
         return command[args.command](args, settings, db)
@@ -165,18 +174,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _serve(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
     import uvicorn
 
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.open import open_store
+    from stations.store.pg_connection import is_postgres_url
 
-    GeoPackageStore(db, create=False).close()  # fail here, in one line, not in each worker
+    open_store(db, create=False).close()  # fail here, in one line, not in each worker
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
-    os.environ["YIZHAN_DB"] = str(db.resolve())
+    # Workers are new processes that read YIZHAN_DB; a relative path must not depend on them.
+    os.environ["YIZHAN_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
     print(
-        f"Yizhan serves {db} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
+        f"Yizhan serves {_where(db)} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
         file=sys.stderr,
     )
     uvicorn.run(
@@ -185,13 +196,13 @@ def _serve(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return 0
 
 
-def _import(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+def _import(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from tqdm import tqdm
 
     from stations.importing import import_file
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.open import open_store
 
-    store = GeoPackageStore(db)
+    store = open_store(db)
     try:
         with tqdm(desc="saving", unit=" rows", disable=None, file=sys.stderr) as bar:
             report = import_file(
@@ -224,11 +235,11 @@ def _import(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return EXIT_USAGE if report.blocked else 0
 
 
-def _export(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+def _export(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from stations.exporting import export_file
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.open import open_store
 
-    store = GeoPackageStore(db, create=False)
+    store = open_store(db, create=False)
     try:
         count = export_file(store, args.file)
     finally:
@@ -237,9 +248,9 @@ def _export(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return 0
 
 
-def _nearest(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+def _nearest(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from api.presenter import nearest_collection
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.open import open_store
 
     if not 1 <= args.k <= 100:
         raise YizhanError(f"--k must be between 1 and 100, not {args.k}")
@@ -249,7 +260,7 @@ def _nearest(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     LonLat(args.lon, args.lat)  # range check in the caller's system
     lon, lat = to_wgs84(args.lon, args.lat, crs)
     origin = LonLat(float(lon), float(lat))
-    store = GeoPackageStore(db, create=False)
+    store = open_store(db, create=False)
     try:
         catalog = Catalog(store.list_stations(), data_version=store.data_version())
     finally:
@@ -281,13 +292,28 @@ def _nearest(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+def _db_command(args: argparse.Namespace, settings: Settings, db: str) -> int:
+    from stations.store.open import upgrade_store
+
+    version = upgrade_store(db)
+    print(f"{_where(db)} is at schema version {version}")
+    return 0
+
+
+def _where(db: str) -> str:
+    """The store as it may be printed: a database URL without its password."""
+    from stations.store.pg_connection import is_postgres_url, redact
+
+    return redact(db) if is_postgres_url(db) else db
+
+
+def _token(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from datetime import UTC
 
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.open import open_store
     from stations.tokens import Token, check_token_fields, new_secret, secret_hash
 
-    store = GeoPackageStore(db, create=args.token_command == "create")
+    store = open_store(db, create=args.token_command == "create")
     try:
         if args.token_command == "create":
             role, districts = check_token_fields(args.name, args.role, args.district)
@@ -315,14 +341,14 @@ def _token(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return 0
 
 
-def _map(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+def _map(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from api.maps.publish import publish
     from api.maps.texts import Tiles
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.open import open_store
 
     if args.out.exists() and not args.out.is_dir():
         raise YizhanError(f"--out {args.out} is a file; give a directory to write index.html into")
-    store = GeoPackageStore(db, create=False)
+    store = open_store(db, create=False)
     try:
         stations = store.list_stations()
     finally:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Final
 
-DEFAULT_DB: Final = Path("data/stations.gpkg")
+DEFAULT_DB: Final = "data/stations.gpkg"
 
 
 class SettingsError(ValueError):
@@ -17,7 +17,9 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    db: Path = DEFAULT_DB  # YIZHAN_DB: the store (GeoPackage path)
+    # YIZHAN_DB: the store, a GeoPackage path or a postgresql:// URL (a str: Path would turn
+    # "postgresql://" into "postgresql:/").
+    db: str | Path = DEFAULT_DB
     host: str = "127.0.0.1"  # YIZHAN_HOST
     port: int = 8000  # YIZHAN_PORT
     workers: int = 1  # YIZHAN_WORKERS
@@ -53,8 +55,6 @@ def _convert(name: str, raw: str, kind: object) -> object:
             if not number > 0:
                 raise ValueError
             return number
-        if kind in ("Path", Path):
-            return Path(raw)
         return raw
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a valid positive {kind}") from None

@@ -10,6 +10,9 @@ import pytest
 
 from stations.model import Kind, StationDraft, StationId, Status
 
+# A PostgreSQL/PostGIS server started by the suite itself, for the PostGIS store's tests.
+pytest_plugins = ("tests.pg",)
+
 DEMO_CSV = Path(__file__).resolve().parents[1] / "stations" / "data" / "demo_stations.csv"
 
 MakeDraft = Callable[..., StationDraft]

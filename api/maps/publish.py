@@ -1,0 +1,169 @@
+"""Publish station maps as files: ``DIR/index.html``, or one page per district plus an index.
+
+Only ``active`` stations are published: a ``closed_temporarily`` station is left out (a printed
+map or a saved page cannot say when it reopens, and would send a rider to a shut door), as the
+``export`` command does. Every page is written to a temporary file and renamed into place, so a
+reader never sees half a page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from hashlib import sha256
+from pathlib import Path
+from typing import Final
+
+from api.maps.inert import html_text
+from api.maps.render import page_html, render_map
+from api.maps.texts import TEXT, Lang, Tiles
+from stations.hours import SHANGHAI
+from stations.model import Station, Status
+
+INDEX: Final = "index.html"
+_DISTRICT_PAGE: Final = re.compile(r"^district-(\d{6}|x[0-9a-f]{12})\.html$")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    path: Path
+    stations: int
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    index: Path
+    pages: tuple[Page, ...]  # every file written, the index included
+    stations: int  # active stations published
+
+
+def publishable(stations: Sequence[Station]) -> list[Station]:
+    """The stations a map shows: status ``active``, ordered by id."""
+    return sorted((s for s in stations if s.status is Status.ACTIVE), key=lambda s: s.id)
+
+
+def data_date_of(stations: Sequence[Station]) -> date | None:
+    """The day (Asia/Shanghai) of the newest change among ``stations``; None for none."""
+    if not stations:
+        return None
+    return max(s.updated_at for s in stations).astimezone(SHANGHAI).date()
+
+
+def district_page_name(district_code: str) -> str:
+    """``district-610103.html``; a code that is not six digits (the store validates it is) gets
+    a hashed name, so no data ever shapes a path."""
+    if re.fullmatch(r"\d{6}", district_code):
+        return f"district-{district_code}.html"
+    return f"district-x{sha256(district_code.encode('utf-8')).hexdigest()[:12]}.html"
+
+
+def publish(
+    stations: Sequence[Station],
+    out_dir: Path,
+    *,
+    tiles: Tiles = Tiles.OSM,
+    lang: Lang = "zh",
+    coverage_m: Sequence[int] = (),
+    by_district: bool = False,
+) -> Publication:
+    """Write the map page(s) of the active ``stations`` into ``out_dir`` (created if missing).
+
+    Without ``by_district``: ``index.html`` with every active station. With it: one
+    ``district-<adcode>.html`` per district and ``index.html`` linking them with their counts.
+    District pages left from an earlier publication into the same directory are removed, so a
+    district that lost its last station does not keep a stale page. Every page shows the same
+    data date: that of the newest change among the published stations.
+    """
+    published = publishable(stations)
+    when = data_date_of(published)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pages: list[Page] = []
+    if by_district:
+        counts = Counter(s.district_code for s in published)
+        for code in sorted(counts):
+            in_district = [s for s in published if s.district_code == code]
+            html = page_html(
+                render_map(
+                    in_district,
+                    tiles=tiles,
+                    lang=lang,
+                    coverage_m=coverage_m,
+                    title=f"{TEXT[lang]['title']} · {code}",
+                    data_date=when,
+                )
+            )
+            pages.append(_write(out_dir / district_page_name(code), html, len(in_district)))
+        index_html = district_index_html(counts, lang=lang, data_date=when)
+    else:
+        index_html = page_html(
+            render_map(published, tiles=tiles, lang=lang, coverage_m=coverage_m, data_date=when)
+        )
+    pages.append(_write(out_dir / INDEX, index_html, len(published)))
+    _remove_stale_district_pages(out_dir, keep={p.path.name for p in pages})
+    return Publication(index=out_dir / INDEX, pages=tuple(pages), stations=len(published))
+
+
+def district_index_html(counts: Counter[str], *, lang: Lang, data_date: date | None) -> str:
+    """The index of a by-district publication: a plain page (no script) linking each
+    district's page with its station count. Data strings pass through ``html_text``."""
+    text = TEXT[lang]
+    rows = "\n".join(
+        f'<tr><td><a href="{html_text(district_page_name(code))}">{html_text(code)}</a></td>'
+        f"<td>{counts[code]}</td></tr>"
+        for code in sorted(counts)
+    )
+    when = f"<p>{html_text(text['data_date'])} {data_date.isoformat()}</p>" if data_date else ""
+    title = html_text(text["index_title"])
+    return f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if lang == "zh" else "en"}">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font: 15px/1.5 system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1rem; }}
+table {{ border-collapse: collapse; }}
+td, th {{ padding: 4px 12px; border-bottom: 1px solid #ddd; text-align: left; }}
+td + td, th + th {{ text-align: right; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+{when}
+<table>
+<thead><tr><th>{html_text(text["district"])}</th><th>{html_text(text["stations"])}</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+<tfoot><tr><th>{html_text(text["total"])}</th><th>{sum(counts.values())}</th></tr></tfoot>
+</table>
+</body>
+</html>
+"""
+
+
+def _write(path: Path, html: str, stations: int) -> Page:
+    data = html.encode("utf-8")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        tmp.chmod(0o644)  # mkstemp makes 0600; a published page is for everyone
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Page(path=path, stations=stations, size_bytes=len(data))
+
+
+def _remove_stale_district_pages(out_dir: Path, *, keep: set[str]) -> None:
+    for old in out_dir.iterdir():
+        if _DISTRICT_PAGE.match(old.name) and old.name not in keep and old.is_file():
+            old.unlink()

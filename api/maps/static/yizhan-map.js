@@ -1,0 +1,424 @@
+/* Yizhan static station map (api/maps). Builds everything from one embedded JSON block:
+ * clustered markers (one cluster group; one toggle layer per kind), an amenity filter, legend, popups,
+ * locate-me and optional coverage circles.
+ *
+ * Station data is inert here: strings from the data are only ever set with textContent, as
+ * DOM properties (title), or as URL parameters through encodeURIComponent behind a fixed
+ * https:// or tel: prefix. Nothing from the data goes through innerHTML.
+ * Positions arrive already converted (tile datum, Leaflet [lat, lon] order) by Python.
+ */
+(function () {
+  "use strict";
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
+  // Leaflet's layer control sets its labels with innerHTML; ours are our own words and
+  // numbers, escaped all the same.
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return "&#" + c.charCodeAt(0) + ";";
+    });
+  }
+
+  // WGS-84 -> GCJ-02, the published formula as in geo/crs.py (same box, same constants).
+  // Only for the rider's own position on Amap-tile pages; station positions come converted.
+  function wgsToGcj(lon, lat) {
+    if (!(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271)) {
+      return [lon, lat];
+    }
+    var PI = Math.PI, A = 6378245.0, EE = 0.00669342162296594323;
+    var x = lon - 105.0, y = lat - 35.0;
+    var shared = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    var sq = Math.sqrt(Math.abs(x));
+    var north = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sq + shared;
+    north += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    north += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var east = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sq + shared;
+    east += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    east += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * PI;
+    var magic = 1.0 - EE * Math.sin(radLat) * Math.sin(radLat);
+    var sqrtMagic = Math.sqrt(magic);
+    var dLat = (north * 180.0) / ((A * (1.0 - EE)) / (magic * sqrtMagic) * PI);
+    var dLon = (east * 180.0) / (A / sqrtMagic * Math.cos(radLat) * PI);
+    return [lon + dLon, lat + dLat];
+  }
+
+  // A geodesic circle: semi-axes in degrees computed in Python (pyproj Geod), drawn as an
+  // ellipse in the map's projection instead of Leaflet's spherical approximation.
+  var GeodesicCircle = L.Circle.extend({
+    _project: function () {
+      var map = this._map, c = this._latlng;
+      var p = map.project(c);
+      var top = map.project(L.latLng(c.lat + this.options.dLat, c.lng));
+      var right = map.project(L.latLng(c.lat, c.lng + this.options.dLon));
+      this._point = p.subtract(map.getPixelOrigin());
+      this._radius = right.x - p.x;
+      this._radiusY = p.y - top.y;
+      this._updateBounds();
+    }
+  });
+
+  function start(map, dataId) {
+    var startedMs = performance.now();
+    var data = JSON.parse(document.getElementById(dataId).textContent);
+    var parsedMs = performance.now();
+    var T = data.text;
+    var F = {};
+    data.fields.forEach(function (name, i) { F[name] = i; });
+    var rows = data.stations;
+    var amenityBit = {}, amenityByCode = {};
+    data.amenities.forEach(function (a, i) {
+      amenityBit[a.code] = 1 << i;
+      amenityByCode[a.code] = a;
+    });
+    var state = { mask: 0 };
+
+    function amenityLabel(a) {
+      return data.lang === "en" ? a.en + " · " + a.zh : a.zh + " · " + a.en;
+    }
+
+    // -- markers in one cluster group; each kind is a toggle layer that filters it --------
+    var cluster = L.markerClusterGroup({
+      showCoverageOnHover: false,
+      maxClusterRadius: 50,
+      iconCreateFunction: function (group) {
+        var n = group.getChildCount();
+        var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+        var inner = el("div");
+        inner.appendChild(el("span", null, n));
+        return L.divIcon({
+          html: inner,
+          className: "marker-cluster marker-cluster-" + size + " yz-cluster",
+          iconSize: L.point(40, 40)
+        });
+      }
+    });
+    var kindLayers = data.kinds.map(function () { return L.layerGroup(); });
+    var icons = data.kinds.map(function (kind) {
+      return L.divIcon({
+        html: "",  // the glyph comes from CSS (.yz-pin-<kind>::before)
+        className: "yz-pin yz-pin-" + kind.code,
+        iconSize: [28, 28],
+        iconAnchor: [14, 14]
+      });
+    });
+    var markers = rows.map(function (row, i) {
+      var marker = L.marker(row[F.latlng], {
+        icon: icons[row[F.kind]],
+        title: row[F.name],  // set by Leaflet as a DOM property: inert
+        keyboard: true,
+        riseOnHover: true
+      });
+      marker.yizhanRow = i;
+      return marker;
+    });
+    var byId = {};
+    rows.forEach(function (row, i) { byId[row[F.id]] = markers[i]; });
+
+    // -- popup, built on demand with textContent -----------------------------------------
+    function field(list, label, value, link) {
+      if (value === null || value === undefined || value === "") { return; }
+      list.appendChild(el("dt", null, label));
+      var dd = el("dd");
+      if (link) {
+        var a = el("a", null, value);
+        a.href = link;
+        dd.appendChild(a);
+      } else {
+        dd.textContent = value;
+      }
+      list.appendChild(dd);
+    }
+
+    function amapUrl(row) {
+      var g = row[F.gcj02];
+      return "https://uri.amap.com/navigation?to=" +
+        encodeURIComponent(g[0] + "," + g[1] + "," + row[F.name]) +
+        "&mode=ride&coordinate=gaode&callnative=1";
+    }
+
+    function baiduUrl(row) {
+      var b = row[F.bd09];
+      return "https://api.map.baidu.com/marker?location=" + encodeURIComponent(b[1] + "," + b[0]) +
+        "&title=" + encodeURIComponent(row[F.name]) +
+        "&content=" + encodeURIComponent(row[F.address] || "") +
+        "&coord_type=bd09ll&output=html&src=yizhan";
+    }
+
+    function popupContent(row) {
+      var box = el("div", "yz-popup");
+      box.setAttribute("data-station-id", row[F.id]);
+      box.appendChild(el("h3", "yz-name", row[F.name]));
+      box.appendChild(el("p", "yz-kind", data.kinds[row[F.kind]].label));
+      var list = el("dl");
+      field(list, T.address, row[F.address]);
+      field(list, T.hours, row[F.hours] || T.hours_unknown);
+      var phone = row[F.phone];
+      var digits = phone ? String(phone).replace(/[^0-9+]/g, "") : "";
+      field(list, T.phone, phone, digits ? "tel:" + digits : null);
+      field(list, T.host, row[F.host]);
+      box.appendChild(list);
+      var ul = el("ul", "yz-amenities");
+      data.amenities.forEach(function (a) {
+        if (row[F.amenities] & amenityBit[a.code]) {
+          var li = el("li");
+          li.setAttribute("data-amenity", a.code);
+          li.appendChild(el("span", "yz-icon", a.icon));
+          li.appendChild(document.createTextNode(" " + amenityLabel(a)));
+          ul.appendChild(li);
+        }
+      });
+      if (!ul.firstChild) { ul.appendChild(el("li", "yz-none", T.no_amenities)); }
+      box.appendChild(el("p", "yz-label", T.amenities));
+      box.appendChild(ul);
+      var nav = el("p", "yz-nav");
+      [[T.nav_amap, amapUrl(row), "amap"], [T.nav_baidu, baiduUrl(row), "baidu"]].forEach(
+        function (link) {
+          var a = el("a", "yz-nav-" + link[2], link[0]);
+          a.href = link[1];
+          a.target = "_blank";
+          a.rel = "noopener noreferrer";
+          nav.appendChild(a);
+        });
+      box.appendChild(nav);
+      return box;
+    }
+
+    var popup = L.popup({ maxWidth: 320, minWidth: 220, offset: [0, -8], autoPanPadding: [24, 24] });
+    function openStation(marker) {
+      popup.setLatLng(marker.getLatLng())
+        .setContent(popupContent(rows[marker.yizhanRow]))
+        .openOn(map);
+    }
+    cluster.on("click", function (e) { openStation(e.layer); });
+
+    // -- coverage circles (off by default) -----------------------------------------------
+    // Each radius draws opaque discs on its own canvas in a translucent pane: overlaps do not
+    // darken, so the covered area reads as one shape and the gaps between stations stand out.
+    var COVERAGE_COLOURS = ["#2b8a3e", "#1c7ed6", "#e8590c", "#7048e8"];
+    var coverageLayers = [];
+    if (data.coverage) {
+      data.coverage.radii.forEach(function (radius, j) {
+        var pane = map.createPane("yz-coverage-" + j);
+        pane.style.zIndex = String(350 + j);
+        pane.style.opacity = "0.3";
+        pane.style.pointerEvents = "none";
+        var layer = L.layerGroup();
+        layer.yizhanRadius = radius;
+        layer.yizhanRenderer = L.canvas({ pane: "yz-coverage-" + j, padding: 0.3 });
+        layer.on("add", function () { fillCoverage(layer, j); });
+        coverageLayers.push(layer);
+      });
+    }
+    function fillCoverage(layer, j) {
+      var unit = data.coverage.unitDeg, offsets = data.coverage.offsets;
+      var colour = COVERAGE_COLOURS[j % COVERAGE_COLOURS.length];
+      layer.clearLayers();
+      rows.forEach(function (row, i) {
+        if (!shown(row)) { return; }
+        layer.addLayer(new GeodesicCircle(row[F.latlng], {
+          radius: data.coverage.radii[j],
+          dLat: offsets[i][2 * j] * unit,
+          dLon: offsets[i][2 * j + 1] * unit,
+          renderer: layer.yizhanRenderer,
+          pane: "yz-coverage-" + j,
+          interactive: false,
+          stroke: false,
+          fillColor: colour,
+          fillOpacity: 1
+        }));
+      });
+    }
+
+    // -- filtering -----------------------------------------------------------------------
+    function kindShown(k) { return map.hasLayer(kindLayers[k]); }
+    function shown(row) {
+      return (row[F.amenities] & state.mask) === state.mask && kindShown(row[F.kind]);
+    }
+    var countNode = el("span", "yz-count");
+    countNode.id = "yz-count";
+    countNode.setAttribute("data-total", String(rows.length));
+    function updateCount() {
+      var n = 0;
+      rows.forEach(function (row) { if (shown(row)) { n += 1; } });
+      countNode.setAttribute("data-shown", String(n));
+      countNode.textContent = n === rows.length ? fill(T.count, { n: rows.length }) :
+        fill(T.shown, { shown: n, n: rows.length });
+      coverageLayers.forEach(function (layer, j) {
+        if (map.hasLayer(layer)) { fillCoverage(layer, j); }
+      });
+    }
+    function applyFilter() {
+      cluster.clearLayers();
+      cluster.addLayers(markers.filter(function (marker, i) { return shown(rows[i]); }));
+      updateCount();
+    }
+
+    // -- panel: title, count, data date, filter, legend, status ---------------------------
+    var status = el("p", "yz-status");
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    var narrow = window.innerWidth < 600;
+
+    var Panel = L.Control.extend({
+      options: { position: "topright" },
+      onAdd: function () {
+        var panel = el("div", "yz-panel leaflet-bar");
+        panel.appendChild(el("h1", "yz-title", data.title));
+        var meta = el("p", "yz-meta");
+        meta.appendChild(countNode);
+        if (data.dataDate) {
+          meta.appendChild(document.createTextNode(" · " + T.data_date + " "));
+          meta.appendChild(el("time", "yz-date", data.dataDate));
+        }
+        panel.appendChild(meta);
+        if (!rows.length) { panel.appendChild(el("p", "yz-empty", T.no_stations)); }
+
+        var filter = el("details", "yz-filter");
+        filter.open = !narrow;
+        filter.appendChild(el("summary", null, T.filter));
+        data.filter.forEach(function (code) {
+          var a = amenityByCode[code];
+          var label = el("label");
+          var box = el("input");
+          box.type = "checkbox";
+          box.value = code;
+          box.addEventListener("change", function () {
+            state.mask = box.checked ? state.mask | amenityBit[code] : state.mask & ~amenityBit[code];
+            applyFilter();
+          });
+          label.appendChild(box);
+          label.appendChild(el("span", "yz-icon", a.icon));
+          label.appendChild(document.createTextNode(" " + amenityLabel(a)));
+          filter.appendChild(label);
+        });
+        panel.appendChild(filter);
+
+        var legend = el("details", "yz-legend");
+        legend.appendChild(el("summary", null, T.legend));
+        var kinds = el("ul");
+        data.kinds.forEach(function (kind) {
+          var li = el("li");
+          li.appendChild(el("span", "yz-swatch yz-pin yz-pin-" + kind.code));
+          li.appendChild(document.createTextNode(" " + kind.label + " (" + kind.count + ")"));
+          kinds.appendChild(li);
+        });
+        legend.appendChild(kinds);
+        var icons = el("ul", "yz-legend-amenities");
+        data.amenities.forEach(function (a) {
+          var li = el("li");
+          li.appendChild(el("span", "yz-icon", a.icon));
+          li.appendChild(document.createTextNode(" " + amenityLabel(a)));
+          icons.appendChild(li);
+        });
+        legend.appendChild(icons);
+        panel.appendChild(legend);
+        panel.appendChild(status);
+        L.DomEvent.disableClickPropagation(panel);
+        L.DomEvent.disableScrollPropagation(panel);
+        return panel;
+      }
+    });
+
+    // -- locate me: never throws, never alerts; failures become a status line ------------
+    var here = null;
+    var Locate = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var bar = el("div", "leaflet-bar yz-locate");
+        var button = el("a", null, "◎");
+        button.href = "#";
+        button.title = T.locate;
+        button.setAttribute("role", "button");
+        button.setAttribute("aria-label", T.locate);
+        L.DomEvent.disableClickPropagation(bar);
+        L.DomEvent.on(button, "click", function (e) {
+          L.DomEvent.preventDefault(e);
+          locate();
+        });
+        bar.appendChild(button);
+        return bar;
+      }
+    });
+    function locate() {
+      if (!("geolocation" in navigator)) {
+        status.textContent = T.locate_unsupported;
+        return;
+      }
+      status.textContent = T.locating;
+      map.locate({ setView: false, enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }
+    map.on("locationfound", function (e) {
+      var lonlat = data.gcj02 ? wgsToGcj(e.latlng.lng, e.latlng.lat) : [e.latlng.lng, e.latlng.lat];
+      var where = L.latLng(lonlat[1], lonlat[0]);
+      if (here) { map.removeLayer(here); }
+      here = L.featureGroup([
+        L.circle(where, { radius: e.accuracy, weight: 1, fillOpacity: 0.1, interactive: false }),
+        L.circleMarker(where, { radius: 7, weight: 2, color: "#fff", fillColor: "#1c7ed6",
+          fillOpacity: 1, interactive: false })
+      ]).addTo(map);
+      here.yizhanLatLng = where;
+      map.setView(where, Math.max(map.getZoom(), 15));
+      status.textContent = fill(T.located, { m: Math.round(e.accuracy) });
+    });
+    map.on("locationerror", function (e) {
+      status.textContent = e.code === 1 ? T.locate_denied : T.locate_failed;
+    });
+
+    // -- assemble ------------------------------------------------------------------------
+    var overlays = {};
+    data.kinds.forEach(function (kind, k) {
+      overlays['<span class="yz-swatch yz-pin yz-pin-' + escapeHtml(kind.code) + '"></span> ' +
+        escapeHtml(kind.label + " (" + kind.count + ")")] = kindLayers[k];
+      kindLayers[k].addTo(map);
+    });
+    coverageLayers.forEach(function (layer) {
+      overlays[escapeHtml(fill(T.coverage, { r: layer.yizhanRadius }))] = layer;
+    });
+    map.addControl(new Locate());
+    map.addControl(new Panel());
+    L.control.layers(null, overlays, { collapsed: narrow, position: "topright" }).addTo(map);
+    map.on("overlayadd overlayremove", function (e) {
+      if (kindLayers.indexOf(e.layer) >= 0) { applyFilter(); }
+    });
+    // Set before anything needs it: this runs before the tile layer exists, and the cluster
+    // group computes its levels up to the map's maximum zoom.
+    map.setMaxZoom(data.maxZoom);
+    if (data.bounds) {
+      map.fitBounds(data.bounds, { animate: false, padding: [24, 24], maxZoom: 16 });
+    }
+    cluster.addTo(map);
+    applyFilter();
+
+    // For tests and for people poking at the page in a console.
+    window.yizhan = {
+      map: map,
+      data: data,
+      markers: markers,
+      cluster: cluster,
+      kindLayers: kindLayers,
+      coverage: coverageLayers,
+      marker: function (id) { return byId[id] || null; },
+      open: openStation,
+      located: function () { return here ? here.yizhanLatLng : null; },
+      wgsToGcj: wgsToGcj,
+      timing: { start: startedMs, parsed: parsedMs, ready: performance.now() },
+      ready: true
+    };
+    document.documentElement.setAttribute("data-yizhan-ready", String(rows.length));
+  }
+
+  window.Yizhan = { start: start };
+})();

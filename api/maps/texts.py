@@ -1,0 +1,157 @@
+"""The map page's own words (zh and en), tile sources, amenity icons. No station data here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Literal, NamedTuple
+
+from geo.crs import CoordinateSystem
+from stations.model import Kind
+
+Lang = Literal["zh", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
+
+
+class Tiles(StrEnum):
+    """Which web tiles the page draws on; each fixes the datum of every marker on the page."""
+
+    OSM = "osm"  # OpenStreetMap: WGS-84
+    AMAP = "amap"  # Amap (高德) web tiles: GCJ-02
+
+
+class TileSource(NamedTuple):
+    url: str
+    subdomains: str
+    attribution: str  # HTML, ours (shown by Leaflet's attribution control)
+    max_zoom: int
+    crs: CoordinateSystem  # the datum the tiles are drawn in
+    origins: tuple[str, ...]  # for the page's Content-Security-Policy img-src
+
+
+TILE_SOURCES: Final[dict[Tiles, TileSource]] = {
+    Tiles.OSM: TileSource(
+        url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        subdomains="",
+        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+        " contributors",
+        max_zoom=19,
+        crs=CoordinateSystem.WGS84,
+        origins=("https://tile.openstreetmap.org",),
+    ),
+    Tiles.AMAP: TileSource(
+        url="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}",
+        subdomains="1234",
+        attribution='&copy; <a href="https://www.amap.com/">高德地图</a> AutoNavi',
+        max_zoom=18,
+        crs=CoordinateSystem.GCJ02,
+        origins=tuple(f"https://webrd0{n}.is.autonavi.com" for n in "1234"),
+    ),
+}
+
+#: The amenities a rider filters by (issue 4), in the order the filter lists them.
+KEY_AMENITIES: Final = (
+    "microwave",
+    "water",
+    "phone_charging",
+    "ebike_charging",
+    "heating",
+    "air_conditioning",
+    "toilet",
+    "first_aid",
+)
+
+#: One Unicode/emoji icon per vocabulary code: no icon font, nothing to download.
+AMENITY_ICONS: Final[dict[str, str]] = {
+    "water": "🚰",
+    "microwave": "🍱",
+    "fridge": "🧊",
+    "phone_charging": "📱",
+    "ebike_charging": "🛵",
+    "battery_swap": "🔋",
+    "seating": "🪑",
+    "air_conditioning": "❄️",
+    "heating": "🔥",
+    "first_aid": "⛑️",
+    "aed": "💓",
+    "repair_tools": "🔧",
+    "tyre_pump": "🚲",
+    "umbrella": "☂️",
+    "toilet": "🚻",
+    "wifi": "📶",
+    "books": "📚",
+    "lockers": "🔐",
+    "womens_room": "🚺",
+    "nursing_room": "🍼",
+    "meals": "🍚",
+    "accessible": "♿",
+}
+
+KIND_LABELS: Final[dict[Lang, dict[Kind, str]]] = {
+    "zh": {Kind.LOVE_STATION: "爱心驿站", Kind.SERVICE_POINT: "服务点"},
+    "en": {Kind.LOVE_STATION: "Love station (rest stop)", Kind.SERVICE_POINT: "Service point"},
+}
+
+#: Page text. ``{n}``, ``{shown}``, ``{r}``, ``{m}`` are filled in by the page's script.
+TEXT: Final[dict[Lang, dict[str, str]]] = {
+    "zh": {
+        "title": "驿站地图：户外劳动者休息点",
+        "count": "共 {n} 个站点",
+        "shown": "显示 {shown} / {n}",
+        "data_date": "数据日期",
+        "no_stations": "暂无站点",
+        "filter": "只看有这些设施的站点",
+        "legend": "图例",
+        "kinds": "站点类型",
+        "amenities": "设施",
+        "coverage": "覆盖范围 {r} 米",
+        "address": "地址",
+        "hours": "开放时间",
+        "hours_unknown": "未登记",
+        "phone": "电话",
+        "host": "主办单位",
+        "no_amenities": "未登记设施",
+        "nav_amap": "高德导航",
+        "nav_baidu": "百度地图",
+        "locate": "定位我的位置",
+        "locating": "正在定位…",
+        "located": "已定位（精度约 {m} 米）",
+        "locate_denied": "无法定位：未获得位置权限",
+        "locate_failed": "无法定位",
+        "locate_unsupported": "此浏览器不支持定位",
+        "index_title": "各区县站点地图",
+        "district": "区县代码",
+        "stations": "站点数",
+        "total": "合计",
+    },
+    "en": {
+        "title": "Yizhan: courier rest stations",
+        "count": "{n} stations",
+        "shown": "showing {shown} of {n}",
+        "data_date": "Data as of",
+        "no_stations": "No stations",
+        "filter": "Only stations with",
+        "legend": "Legend",
+        "kinds": "Kinds",
+        "amenities": "Amenities",
+        "coverage": "{r} m coverage",
+        "address": "Address",
+        "hours": "Opening hours",
+        "hours_unknown": "not recorded",
+        "phone": "Phone",
+        "host": "Host",
+        "no_amenities": "no amenities recorded",
+        "nav_amap": "Navigate (Amap)",
+        "nav_baidu": "Baidu Maps",
+        "locate": "Show my location",
+        "locating": "Locating…",
+        "located": "Located (within about {m} m)",
+        "locate_denied": "Could not locate you: permission denied",
+        "locate_failed": "Could not locate you",
+        "locate_unsupported": "This browser cannot locate you",
+        "index_title": "Station maps by district",
+        "district": "District code",
+        "stations": "Stations",
+        "total": "Total",
+    },
+}

@@ -1,0 +1,116 @@
+"""``GET /map``: the published station map for the current data, as ``yizhan map`` writes it.
+
+A page is rendered once per data version and (tiles, lang), then served from memory; a new
+snapshot (``live.catalog.data_version``) makes the next request render again. The page is
+self-contained (assets inlined), so this one response is all a browser needs but the tiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from api.deps import LiveDep, reject_repeated_params
+from api.maps.publish import data_date_of, publishable
+from api.maps.render import page_html, render_map
+from api.maps.texts import Lang, Tiles
+from api.problems import ProblemError
+from api.schemas import problem_responses
+from stations.catalog import Catalog
+
+HTML: Final = "text/html; charset=utf-8"
+_PARAMS: Final = frozenset({"tiles", "lang"})
+_CREATE_LOCK: Final = threading.Lock()
+
+router = APIRouter(
+    tags=["map"],
+    dependencies=[Depends(reject_repeated_params)],
+    responses=problem_responses(422),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    data_version: int
+    body: bytes
+    etag: str
+
+
+class MapPages:
+    """Rendered pages of one app by (tiles, lang), each for the data version it was made from.
+
+    One lock: concurrent first requests render a page once, the others wait and reuse it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[Tiles, Lang], _Page] = {}
+
+    def get(self, catalog: Catalog, tiles: Tiles, lang: Lang) -> _Page:
+        with self._lock:
+            page = self._pages.get((tiles, lang))
+            if page is None or page.data_version != catalog.data_version:
+                page = _render(catalog, tiles, lang)
+                self._pages[(tiles, lang)] = page
+            return page
+
+
+def _render(catalog: Catalog, tiles: Tiles, lang: Lang) -> _Page:
+    stations = publishable(catalog.visible)
+    html = page_html(render_map(stations, tiles=tiles, lang=lang, data_date=data_date_of(stations)))
+    body = html.encode("utf-8")
+    etag = f'"{catalog.data_version}-{hashlib.sha256(body).hexdigest()[:16]}"'
+    return _Page(catalog.data_version, body, etag)
+
+
+def _map_pages(request: Request) -> MapPages:
+    state = request.app.state
+    with _CREATE_LOCK:
+        pages: MapPages | None = getattr(state, "map_pages", None)
+        if pages is None:
+            pages = state.map_pages = MapPages()
+    return pages
+
+
+@router.get(
+    "/map",
+    operation_id="getMap",
+    response_class=Response,
+    responses={
+        200: {"description": "The map page (HTML)", "content": {HTML: {}}},
+        304: {"description": "Not modified since the ETag in If-None-Match"},
+    },
+)
+def get_map(
+    request: Request,
+    live: LiveDep,
+    tiles: Annotated[
+        Tiles,
+        Query(description="osm: OpenStreetMap tiles, WGS-84 (default); amap: Amap, GCJ-02"),
+    ] = Tiles.OSM,
+    lang: Annotated[Lang, Query(description="page text: zh (default) or en")] = "zh",
+) -> Response:
+    """The station map for the current data: one self-contained HTML page, no CDN."""
+    unknown = sorted(set(request.query_params) - _PARAMS)
+    if unknown:
+        raise ProblemError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            f"unknown parameter(s): {', '.join(unknown)}; /map takes tiles and lang",
+            errors=[{"field": key, "reason": "is not a parameter of /map"} for key in unknown],
+        )
+    page = _map_pages(request).get(live.catalog, tiles, lang)
+    # no-cache: browsers may keep the page but must ask again, so new data shows at once.
+    headers = {"ETag": page.etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    if _etags(request.headers.get("if-none-match", "")) & {page.etag, "*"}:
+        return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=headers)
+    return Response(page.body, media_type=HTML, headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

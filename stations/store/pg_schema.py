@@ -1,0 +1,127 @@
+"""The PostGIS store's schema, and the migrations that Yizhan applies itself.
+
+Tables mirror the GeoPackage store: ``stations`` (one ``geometry(Point, 4326)`` per station,
+GiST-indexed, plus the same attribute columns; amenities as an ordered ``text[]``),
+``yizhan_meta`` (schema and data versions), ``yizhan_audit`` (one row per station version) and
+``yizhan_tokens`` (token hashes). Ids and token names use the "C" collation so ``ORDER BY``
+gives code-point order, the order SQLite (and so the GeoPackage store) gives, whatever the
+database's locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+import psycopg
+
+from stations.errors import StoreUnavailable
+from stations.store.pg_connection import Connection
+
+SRID: Final = 4326
+
+#: Any constant unique to Yizhan: the transaction-level advisory lock key for schema changes.
+MIGRATION_LOCK: Final = 0x59_495A_4841_4E01  # "YIZHAN" + 1
+#: The advisory lock every station write takes first, so station writes queue instead of
+#: deadlocking (an import and an edit that touch the same rows in different orders).
+WRITE_LOCK: Final = 0x59_495A_4841_4E02
+
+
+def schema_v1() -> list[str]:
+    """Stations, metadata, audit history and tokens (the GeoPackage store's schema v2)."""
+    return [
+        "CREATE TABLE stations ("
+        ' id text COLLATE "C" PRIMARY KEY,'
+        f" geom geometry(Point, {SRID}) NOT NULL,"
+        " name text NOT NULL,"
+        " kind text NOT NULL CHECK (kind IN ('love_station', 'service_point')),"
+        " address text,"
+        " district_code text NOT NULL,"
+        " amenities text[] NOT NULL DEFAULT '{}',"
+        " opening_hours text,"
+        " phone text,"
+        " host text,"
+        " status text NOT NULL"
+        "  CHECK (status IN ('active', 'closed_temporarily', 'retired')),"
+        " version integer NOT NULL CHECK (version >= 1),"
+        " updated_at timestamptz NOT NULL)",
+        "CREATE INDEX stations_geom_gist ON stations USING gist (geom)",
+        "CREATE INDEX stations_district ON stations (district_code)",
+        "CREATE TABLE yizhan_meta (key text PRIMARY KEY, value bigint NOT NULL)",
+        "INSERT INTO yizhan_meta VALUES ('schema_version', 0), ('data_version', 0)",
+        "CREATE TABLE yizhan_audit ("
+        " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        ' station_id text COLLATE "C" NOT NULL REFERENCES stations (id),'
+        " version integer NOT NULL,"
+        " action text NOT NULL,"
+        " actor text NOT NULL,"
+        " at timestamptz NOT NULL,"
+        " changes jsonb NOT NULL,"
+        " record jsonb NOT NULL,"
+        " UNIQUE (station_id, version))",
+        "CREATE TABLE yizhan_tokens ("
+        ' name text COLLATE "C" PRIMARY KEY,'
+        " role text NOT NULL,"
+        " districts text[] NOT NULL,"
+        " secret_sha256 text NOT NULL UNIQUE,"
+        " created_at timestamptz NOT NULL,"
+        " revoked_at timestamptz)",
+    ]
+
+
+#: Statements that take a database from schema version N-1 to N (index N-1).
+MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (schema_v1,)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int | None:
+    """The schema version recorded in the database, or None when it has no Yizhan schema."""
+    row = conn.execute("SELECT to_regclass('yizhan_meta') IS NOT NULL").fetchone()
+    if row is None or not row[0]:
+        return None
+    row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else int(str(row[0]))
+
+
+def migrate(conn: Connection, where: str) -> tuple[int, int]:
+    """Bring the schema to SCHEMA_VERSION in one transaction; returns (before, after).
+
+    Two processes upgrading at once queue on an advisory lock; the second finds nothing to do.
+    ``where`` names the database (without password) in error messages.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        before = current_version(conn) or 0
+        if before > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{where} has Yizhan schema version {before}; this Yizhan knows up to "
+                f"{SCHEMA_VERSION}: upgrade Yizhan"
+            )
+        if before < SCHEMA_VERSION:
+            _ensure_postgis(conn, where)
+        for target in range(before + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[target - 1]():
+                conn.execute(statement)
+            conn.execute(
+                "UPDATE yizhan_meta SET value = %s WHERE key = 'schema_version'", (target,)
+            )
+    return before, SCHEMA_VERSION
+
+
+def _ensure_postgis(conn: Connection, where: str) -> None:
+    row = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
+    if row is not None:
+        return
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION postgis")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise StoreUnavailable(
+            f"{where} lacks the postgis extension and this role may not create it: "
+            "ask a superuser to run CREATE EXTENSION postgis in that database"
+        ) from exc
+    except (psycopg.errors.UndefinedFile, psycopg.errors.FeatureNotSupported) as exc:
+        raise StoreUnavailable(
+            f"PostGIS is not installed on the server of {where}: install it "
+            "(Debian: postgresql-postgis; here: bash tools/ensure_postgres.sh)"
+        ) from exc

@@ -1,0 +1,416 @@
+"""One contract, every store: each test runs against a GeoPackage file and a PostGIS database.
+
+The PostGIS server is started by the suite itself (tests/pg.py); missing binaries fail the
+run with the command to install them, they never skip it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from stations.audit import Action, record_of
+from stations.errors import (
+    StationExists,
+    StationNotFound,
+    StoreUnavailable,
+    TokenNotFound,
+    VersionMismatch,
+    VersionNotFound,
+)
+from stations.model import Kind, StationDraft, StationId, Status
+from stations.store.base import Outcome, StationStore
+from stations.store.open import open_store
+from stations.tokens import Role, Token, secret_hash
+from tests.conftest import MakeDraft
+
+OpenStore = Callable[[], StationStore]
+
+
+@pytest.fixture(params=["geopackage", "postgis"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What ``--db`` would say: a GeoPackage path or a fresh PostGIS database's URL."""
+    if request.param == "geopackage":
+        return str(tmp_path / "stations.gpkg")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def open_another(target: str) -> Iterator[OpenStore]:
+    """Opens more store objects on the same file or database, as other processes would."""
+    opened: list[StationStore] = []
+
+    def open_one() -> StationStore:
+        opened.append(open_store(target))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_another: OpenStore) -> StationStore:
+    return open_another()
+
+
+def _id(draft: StationDraft) -> StationId:
+    assert draft.id is not None
+    return draft.id
+
+
+# -- imports (save_all) ----------------------------------------------------------------------
+
+
+def test_upsert_counts_and_versions(store: StationStore, make_draft: MakeDraft) -> None:
+    a, b = make_draft(), make_draft()
+    first = store.save_all([a, b])
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    second = store.save_all([make_draft(id=a.id, name="新名字"), b])
+    assert [r.outcome for r in second.results] == [Outcome.UPDATED, Outcome.UNCHANGED]
+    assert [r.station_id for r in second.results] == [a.id, b.id]
+    saved = store.get(_id(a))
+    assert (saved.name, saved.version) == ("新名字", 2)
+    assert store.get(_id(b)).version == 1
+
+
+def test_a_draft_without_id_gets_one(store: StationStore, make_draft: MakeDraft) -> None:
+    [result] = store.save_all([make_draft(id=None)]).results
+    assert result.outcome is Outcome.CREATED
+    assert store.get(result.station_id).version == 1
+
+
+def test_an_id_named_twice_in_one_import_is_created_then_updated(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()
+    counts = store.save_all([draft, replace(draft, name="再改"), draft])
+    assert [r.outcome for r in counts.results] == [
+        Outcome.CREATED,
+        Outcome.UPDATED,
+        Outcome.UPDATED,
+    ]
+    saved = store.get(_id(draft))
+    assert (saved.name, saved.version) == (draft.name, 3)
+    assert [e.version for e in store.history(_id(draft))] == [3, 2, 1]
+    assert store.data_version() == 1
+
+
+def test_dry_run_counts_but_writes_nothing(store: StationStore, make_draft: MakeDraft) -> None:
+    existing, kept = make_draft(), make_draft()
+    store.save_all([existing, kept])
+    counts = store.save_all([make_draft(), replace(existing, name="改"), kept], dry_run=True)
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert [s.id for s in store.list_stations()] == [existing.id, kept.id]
+    assert store.get(_id(existing)).name == existing.name
+    assert len(store.history(_id(existing))) == 1
+    assert store.data_version() == 1
+
+
+def test_data_version_grows_once_per_real_change(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    assert store.data_version() == 0
+    draft = make_draft()
+    store.save_all([draft, make_draft()])
+    assert store.data_version() == 1
+    store.save_all([draft])  # unchanged
+    store.update(_id(draft), draft, expected_version=1, actor="a")  # no-op
+    assert store.data_version() == 1
+    store.update(_id(draft), replace(draft, phone=None), expected_version=1, actor="a")
+    store.create(make_draft(), actor="a")
+    assert store.data_version() == 3
+
+
+def test_other_store_objects_see_committed_writes(
+    store: StationStore, open_another: OpenStore, make_draft: MakeDraft
+) -> None:
+    other = open_another()
+    draft = make_draft()
+    store.save_all([draft])
+    assert other.data_version() == 1
+    assert other.get(_id(draft)).same_content(draft)
+
+
+def test_a_failure_mid_save_leaves_the_previous_state(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    kept = make_draft(id=StationId("keep"))
+    store.save_all([kept])
+    reports: list[int] = []
+
+    def explode(n: int) -> None:
+        reports.append(n)
+        raise RuntimeError("power cut")
+
+    drafts = [replace(kept, name="半途"), *(make_draft() for _ in range(2500))]
+    with pytest.raises(RuntimeError, match="power cut"):
+        store.save_all(drafts, progress=explode)  # raises once the first 1000 are written
+    assert reports == [1000]
+    assert [s.id for s in store.list_stations()] == ["keep"]
+    assert store.get(StationId("keep")).name == kept.name
+    assert len(store.history(StationId("keep"))) == 1
+    assert store.data_version() == 1
+
+
+def test_progress_counts_every_draft(store: StationStore, make_draft: MakeDraft) -> None:
+    reports: list[int] = []
+    store.save_all([make_draft() for _ in range(2345)], progress=reports.append)
+    assert reports == [1000, 1000, 345]
+    assert len(store.list_stations()) == 2345
+
+
+# -- single edits ------------------------------------------------------------------------------
+
+
+def test_create_starts_at_version_1_and_refuses_a_taken_id(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()
+    created = store.create(draft, actor="zhang")
+    assert created.version == 1 and created.same_content(draft)
+    with pytest.raises(StationExists):
+        store.create(replace(draft, name="别的"), actor="li")
+    assert store.get(_id(draft)).name == draft.name
+    assert [(e.version, e.action, e.actor) for e in store.history(_id(draft))] == [
+        (1, Action.CREATE, "zhang")
+    ]
+    assert store.create(make_draft(id=None), actor="zhang").id.startswith("st-")
+
+
+def test_update_bumps_the_version_and_keeps_the_action(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()
+    store.create(draft, actor="a")
+    retired = store.update(
+        _id(draft),
+        replace(draft, status=Status.RETIRED),
+        expected_version=1,
+        actor="b",
+        action=Action.RETIRE,
+    )
+    assert (retired.version, retired.status) == (2, Status.RETIRED)
+    assert retired.updated_at >= store.history(_id(draft))[1].at
+    [latest, _] = store.history(_id(draft))
+    assert (latest.action, latest.actor) == (Action.RETIRE, "b")
+    assert latest.changes == {"status": {"before": "active", "after": "retired"}}
+
+
+def test_a_stale_version_is_refused_and_nothing_written(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()
+    store.create(draft, actor="a")
+    store.update(_id(draft), replace(draft, name="甲"), expected_version=1, actor="a")
+    with pytest.raises(VersionMismatch) as exc:
+        store.update(_id(draft), replace(draft, name="乙"), expected_version=1, actor="b")
+    assert (exc.value.expected, exc.value.current_version) == (1, 2)
+    assert store.get(_id(draft)).name == "甲"
+    assert len(store.history(_id(draft))) == 2
+    assert store.data_version() == 2
+
+
+def test_a_no_op_update_keeps_the_version(store: StationStore, make_draft: MakeDraft) -> None:
+    draft = make_draft()
+    created = store.create(draft, actor="a")
+    same = store.update(_id(draft), draft, expected_version=1, actor="b")
+    assert same == created
+    assert len(store.history(_id(draft))) == 1
+    assert store.data_version() == 1
+
+
+def test_updating_an_unknown_station(store: StationStore, make_draft: MakeDraft) -> None:
+    draft = make_draft()
+    with pytest.raises(StationNotFound):
+        store.update(_id(draft), draft, expected_version=1, actor="a")
+    with pytest.raises(StationNotFound):
+        store.get(_id(draft))
+    assert store.data_version() == 0
+
+
+def test_two_writers_with_one_version_exactly_one_wins(
+    store: StationStore, open_another: OpenStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()
+    store.create(draft, actor="setup")
+    writers = [store, *(open_another() for _ in range(3))]  # as other processes would have
+    barrier = threading.Barrier(len(writers))
+    won: list[str] = []
+    lost: list[str] = []
+
+    def write(writer: StationStore, name: str) -> None:
+        barrier.wait()
+        try:
+            writer.update(_id(draft), replace(draft, name=name), expected_version=1, actor=name)
+            won.append(name)
+        except VersionMismatch:
+            lost.append(name)
+
+    threads = [
+        threading.Thread(target=write, args=(w, n))
+        for w, n in zip(writers, ["甲", "乙", "丙", "丁"], strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and len(lost) == 3
+    saved = store.get(_id(draft))
+    assert (saved.name, saved.version) == (won[0], 2)
+    assert [(e.version, e.actor) for e in store.history(_id(draft))] == [(2, won[0]), (1, "setup")]
+    assert store.data_version() == 2
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+def test_history_is_newest_first_with_before_and_after(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()
+    store.save_all([draft], actor="importer")
+    moved = replace(draft, name="新名", lon=draft.lon + 0.001, amenities=("toilet",))
+    store.update(_id(draft), moved, expected_version=1, actor="zhang")
+    history = store.history(_id(draft))
+    assert [(e.version, e.action, e.actor) for e in history] == [
+        (2, Action.UPDATE, "zhang"),
+        (1, Action.IMPORT, "importer"),
+    ]
+    assert history[0].changes == {
+        "name": {"before": draft.name, "after": "新名"},
+        "lon": {"before": draft.lon, "after": moved.lon},
+        "amenities": {"before": list(draft.amenities), "after": ["toilet"]},
+    }
+    assert history[1].changes["name"] == {"before": None, "after": draft.name}
+    assert history[1].changes.keys() == record_of(draft).keys()
+    assert history[0].record == record_of(moved)
+    assert history[1].record == record_of(draft)
+    assert all(e.at.tzinfo is not None for e in history)
+    assert history[0].at >= history[1].at
+
+
+def test_recorded_version(store: StationStore, make_draft: MakeDraft) -> None:
+    draft = make_draft()
+    store.create(draft, actor="a")
+    store.update(_id(draft), replace(draft, host=None), expected_version=1, actor="b")
+    first = store.recorded_version(_id(draft), 1)
+    assert (first.version, first.actor, first.record) == (1, "a", record_of(draft))
+    assert store.recorded_version(_id(draft), 2).record["host"] is None
+    with pytest.raises(VersionNotFound):
+        store.recorded_version(_id(draft), 3)
+    with pytest.raises(VersionNotFound):
+        store.recorded_version(StationId("nope"), 1)
+
+
+def test_history_of_an_unknown_station(store: StationStore) -> None:
+    with pytest.raises(StationNotFound):
+        store.history(StationId("nope"))
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+
+def test_tokens_by_hash_revoke_and_duplicate_names(store: StationStore) -> None:
+    created = datetime(2026, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
+    editor = Token("zhang", Role.EDITOR, ("610103", "6101"), created)
+    admin = Token("Admin.1", Role.ADMIN, (), created + timedelta(days=1))
+    store.add_token(editor, secret_hash("yz_secret"))
+    store.add_token(admin, secret_hash("yz_admin"))
+    assert store.token_by_hash(secret_hash("yz_secret")) == editor
+    assert store.token_by_hash(secret_hash("yz_admin")) == admin
+    assert store.token_by_hash(secret_hash("yz_other")) is None
+    with pytest.raises(ValueError, match="exists already"):
+        store.add_token(editor, secret_hash("yz_again"))
+    assert store.token_by_hash(secret_hash("yz_again")) is None
+    assert [t.name for t in store.list_tokens()] == ["Admin.1", "zhang"]  # code-point order
+    store.revoke_token("zhang")
+    revoked = store.token_by_hash(secret_hash("yz_secret"))
+    assert revoked is not None and not revoked.active
+    assert revoked.revoked_at is not None and revoked.revoked_at.tzinfo is not None
+    store.revoke_token("zhang")  # again: keeps the first revocation time
+    assert store.token_by_hash(secret_hash("yz_secret")) == revoked
+    with pytest.raises(TokenNotFound):
+        store.revoke_token("nobody")
+    assert store.data_version() == 0  # tokens are not station data
+
+
+# -- records -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {
+            "kind": Kind.SERVICE_POINT,
+            "status": Status.CLOSED_TEMPORARILY,
+            "address": None,
+            "opening_hours": None,
+            "phone": None,
+            "host": None,
+            "amenities": (),
+        },
+        {"amenities": ("toilet", "water", "aed"), "status": Status.RETIRED},
+        {"lon": 116.39748123456789, "lat": 39.90882987654321, "name": "<b>'天安门' \"驿站\"</b>"},
+        {"lon": -179.99999999999997, "lat": 89.99999999999999},
+        {"lon": 5e-324, "lat": -0.0},
+    ],
+    ids=["full", "sparse", "amenity-order", "precise", "extreme", "tiny"],
+)
+def test_every_field_round_trips(
+    store: StationStore,
+    open_another: OpenStore,
+    make_draft: MakeDraft,
+    overrides: dict[str, object],
+) -> None:
+    draft = make_draft(**overrides)
+    store.save_all([draft])
+    for reader in (store, open_another()):
+        saved = reader.get(_id(draft))
+        assert saved.same_content(draft)
+        assert (saved.lon, saved.lat) == (draft.lon, draft.lat)  # exact, not approximately
+        assert saved.amenities == draft.amenities
+        assert saved.updated_at.tzinfo is not None
+    assert store.save_all([draft]).unchanged == 1
+
+
+def test_stations_are_listed_by_id_in_code_point_order(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    ids = ["b-1", "a-2", "A-3", "站-1", "Z", "a-10"]
+    store.save_all([make_draft(id=StationId(i)) for i in ids])
+    assert [s.id for s in store.list_stations()] == sorted(ids)
+
+
+def test_one_store_object_serves_many_threads(store: StationStore, make_draft: MakeDraft) -> None:
+    drafts = [[make_draft() for _ in range(10)] for _ in range(6)]
+    errors: list[BaseException] = []
+
+    def work(mine: list[StationDraft]) -> None:
+        try:
+            for draft in mine:
+                store.create(draft, actor="t")
+                assert store.get(_id(draft)).same_content(draft)
+                store.list_stations()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(mine,)) for mine in drafts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(store.list_stations()) == 60
+    assert store.data_version() == 60
+
+
+def test_a_store_that_does_not_exist_yet_is_not_made_without_create(target: str) -> None:
+    with pytest.raises(StoreUnavailable, match="yizhan"):
+        open_store(target, create=False)
