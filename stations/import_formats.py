@@ -20,21 +20,11 @@ from openpyxl.utils.cell import get_column_letter
 
 from stations import xlsx
 from stations.errors import ImportFileError
+from stations.model import EDITABLE_FIELDS
 from stations.validation import KNOWN_FIELDS
 
-CSV_COLUMNS: Final = (
-    "id",
-    "name",
-    "kind",
-    "lon",
-    "lat",
-    "address",
-    "district_code",
-    "amenities",
-    "opening_hours",
-    "phone",
-    "host",
-)
+#: The import/export columns, in file order (DESIGN.md §3).
+CSV_COLUMNS: Final = ("id", *EDITABLE_FIELDS)
 #: File suffixes an import reads, lower case.
 SUFFIXES: Final = (".csv", ".geojson", ".json", ".xlsx")
 _REQUIRED_COLUMNS: Final = ("name", "kind", "lon", "lat", "district_code")

@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 
 from stations.exporting import export_file
-from stations.importing import import_file
+from stations.importing import CSV_COLUMNS, import_file
 from stations.model import Status
 from stations.store.geopackage import GeoPackageStore
 from tests.conftest import DEMO_CSV, MakeDraft
@@ -65,18 +65,4 @@ def test_only_active_stations_are_exported(tmp_path: Path, make_draft: MakeDraft
 
 
 def _content(s: object) -> tuple[object, ...]:
-    fields = (
-        "id",
-        "name",
-        "kind",
-        "lon",
-        "lat",
-        "address",
-        "district_code",
-        "amenities",
-        "opening_hours",
-        "phone",
-        "host",
-        "status",
-    )
-    return tuple(getattr(s, f) for f in fields)
+    return tuple(getattr(s, f) for f in (*CSV_COLUMNS, "status"))
