@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from stations.model import EDITABLE_FIELDS, Kind, Station, StationDraft, StationId, Status
 
 #: Fields compared and recorded for every version.
@@ -57,6 +59,11 @@ def changes_between(
         for name in RECORDED_FIELDS
         if old[name] != new[name]
     }
+
+
+def encode(changes: dict[str, dict[str, Any]], after: Station | StationDraft) -> tuple[str, str]:
+    """The JSON texts every store keeps for an audit row: the changes and the full record."""
+    return orjson.dumps(changes).decode(), orjson.dumps(record_of(after)).decode()
 
 
 def draft_from_record(station_id: StationId, record: dict[str, Any]) -> StationDraft:

@@ -21,7 +21,8 @@ from typing import Final
 
 import orjson
 
-from stations.audit import Action, AuditEntry, changes_between, record_of
+from stations.audit import Action, AuditEntry, changes_between
+from stations.audit import encode as audit_json
 from stations.errors import (
     StationExists,
     StationNotFound,
@@ -358,8 +359,7 @@ def _audit(
             action.value,
             actor,
             now,
-            orjson.dumps(changes).decode(),
-            orjson.dumps(record_of(after)).decode(),
+            *audit_json(changes, after),
         ),
     )
 

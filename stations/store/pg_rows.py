@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
-
-from stations.audit import Action, AuditEntry, record_of
+from stations.audit import Action, AuditEntry
+from stations.audit import encode as audit_json
 from stations.model import Kind, Station, StationDraft, StationId, Status
 from stations.tokens import Role, Token
 
@@ -72,8 +71,7 @@ def audit_values(
         action.value,
         actor,
         now,
-        orjson.dumps(changes).decode(),
-        orjson.dumps(record_of(after)).decode(),
+        *audit_json(changes, after),
     )
 
 
