@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.access_log import AccessLog, configure
 from api.limits import LimitBody
 from api.middleware import HeadAsGet
 from api.problems import install_problem_handlers
@@ -18,12 +19,14 @@ from api.routes import admin, exports, imports, maps, meta, stations
 from api.settings import Settings
 from stations.live import LiveCatalog
 from stations.store.open import open_store
+from stations.store.pg_connection import is_postgres_url
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     store = open_store(settings.db, create=False)
     live = LiveCatalog(store, refresh_s=settings.refresh_s)
+    configure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,8 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.live = live
+    app.state.store_kind = "postgis" if is_postgres_url(str(settings.db)) else "geopackage"
     app.add_middleware(HeadAsGet)
     app.add_middleware(LimitBody)
+    app.add_middleware(AccessLog)  # outermost: logs every answer, 413s and HEADs included
     install_problem_handlers(app)
     app.include_router(stations.router)
     app.include_router(admin.router)

@@ -191,7 +191,15 @@ def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
         file=sys.stderr,
     )
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # uvicorn's access log prints raw query strings (rider positions to the centimetre);
+        # api/access_log.py writes a structured one with positions rounded to ~100 m.
+        access_log=False,
     )
     return 0
 

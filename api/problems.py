@@ -33,6 +33,8 @@ log = logging.getLogger("yizhan.api")
 
 #: A problem document lists at most this many field problems (a hostile body could have 70,000).
 MAX_LISTED_PROBLEMS: Final = 50
+#: Retry-After (seconds) on a 503: a restarting PostgreSQL is usually back within this.
+RETRY_AFTER_S: Final = 5
 
 STATUS_FOR: Final[dict[type[Exception], HTTPStatus]] = {
     StationNotFound: HTTPStatus.NOT_FOUND,
@@ -113,6 +115,15 @@ def _domain_handler(status: HTTPStatus) -> Handler:
         if isinstance(exc, VersionMismatch):
             extra["current_version"] = exc.current_version
             headers["ETag"] = f'"{exc.current_version}"'
+        if isinstance(exc, StoreUnavailable):
+            # The reason names the database server: for the operator's log, not the client.
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+            detail = (
+                "the station database cannot be reached right now, so nothing was read or "
+                f"written: try again in {RETRY_AFTER_S} seconds (nearest-station searches keep "
+                "working from the last loaded data)"
+            )
+            headers["Retry-After"] = str(RETRY_AFTER_S)
         response = problem_response(status, detail, instance=request.url.path, **extra)
         response.headers.update(headers)
         return response

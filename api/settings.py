@@ -24,6 +24,9 @@ class Settings:
     port: int = 8000  # YIZHAN_PORT
     workers: int = 1  # YIZHAN_WORKERS
     refresh_s: float = 0.5  # YIZHAN_REFRESH_S: how often a server checks the store for changes
+    # YIZHAN_MAX_STALE_S: /readyz answers 503 once the snapshot has not been confirmed current
+    # by the store for this long (the database unreachable from this process).
+    max_stale_s: float = 900.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

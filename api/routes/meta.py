@@ -1,12 +1,16 @@
-"""Service routes: the amenity vocabulary and health."""
+"""Service routes: the amenity vocabulary, liveness and readiness."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
 
-from api.deps import CatalogDep
+from api.deps import CatalogDep, LiveDep
+from api.problems import problem_response
 from stations.amenities import VOCABULARY
 
 router = APIRouter()
@@ -22,3 +26,58 @@ async def list_amenities() -> dict[str, Any]:
 async def health(catalog: CatalogDep) -> dict[str, Any]:
     """Liveness: the process serves a snapshot of this many stations."""
     return {"status": "ok", "stations": len(catalog), "data_version": catalog.data_version}
+
+
+@router.get(
+    "/readyz",
+    operation_id="readiness",
+    tags=["service"],
+    responses={503: {"description": "The snapshot is stale: the store has been unreachable "
+                     "from this process for longer than YIZHAN_MAX_STALE_S"}},
+)  # fmt: skip
+async def readiness(request: Request, live: LiveDep) -> Response:
+    """Readiness for a load balancer: whether the store is reachable and how old the snapshot is.
+
+    ``state`` ``ready``: the store answered the last check. ``degraded`` (still 200): the store cannot be
+    reached, courier searches are answered from the last snapshot and writes get 503. 503
+    (``stale``): the snapshot has not been confirmed for longer than YIZHAN_MAX_STALE_S.
+    Never touches the store itself: the refresh thread checks it at least every few seconds,
+    and a probe must not queue behind a long import.
+    """
+    fresh = live.freshness()
+    now = datetime.now(UTC)
+    confirmed_age_s = None if fresh.checked_at is None else (now - fresh.checked_at).total_seconds()
+    max_stale_s: float = request.app.state.settings.max_stale_s
+    stale = confirmed_age_s is None or confirmed_age_s > max_stale_s
+    reachable = fresh.store_error is None
+    body: dict[str, Any] = {
+        "state": "stale" if stale else "ready" if reachable else "degraded",
+        "store": {
+            "reachable": reachable,
+            "kind": request.app.state.store_kind,
+            "change_feed": (
+                "none" if fresh.listening is None else "listening" if fresh.listening else "lost"
+            ),
+        },
+        "snapshot": {
+            "data_version": fresh.data_version,
+            "stations": fresh.stations,
+            "built_at": _iso(fresh.built_at),
+            "age_s": round((now - fresh.built_at).total_seconds(), 3),
+            "confirmed_at": None if fresh.checked_at is None else _iso(fresh.checked_at),
+            "confirmed_age_s": None if confirmed_age_s is None else round(confirmed_age_s, 3),
+        },
+    }
+    if stale:
+        return problem_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            f"this process has not reached its store for over {max_stale_s:g} s; its station "
+            "data may be out of date: check the database and the network to it",
+            instance=request.url.path,
+            **body,
+        )
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")

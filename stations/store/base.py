@@ -38,11 +38,51 @@ class ImportCounts:
         setattr(self, result.outcome.value, getattr(self, result.outcome.value) + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class StationsRead:
+    """Stations read in one consistent view of the store, with the data version of that view.
+
+    ``complete``: every station is in ``stations``; otherwise only the ones changed after the
+    version asked for (a serving process applies them to the snapshot it has)."""
+
+    data_version: int
+    stations: list[Station]
+    complete: bool
+
+
+class ChangeFeed(Protocol):
+    """Tells a serving process that another one committed a write (PostgreSQL LISTEN/NOTIFY)."""
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until a change is announced (True) or ``timeout_s`` passes (False). While the
+        feed cannot listen (its connection lost) it tries to reconnect and returns False;
+        the caller then checks the data version itself."""
+        ...
+
+    @property
+    def listening(self) -> bool:
+        """Whether announcements arrive now (False after a lost connection, until reconnected)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class StationStore(Protocol):
     """Durable station storage. Every write is one transaction: all of it or none of it."""
 
     def list_stations(self) -> list[Station]:
         """Every stored station, retired ones included, ordered by id."""
+        ...
+
+    def read_stations(self, since_version: int | None = None) -> StationsRead:
+        """Stations and the data version they belong to, read consistently. With
+        ``since_version`` a store may answer with only the stations changed after that version
+        (``complete=False``); it answers completely when it cannot tell (or always)."""
+        ...
+
+    def change_feed(self) -> ChangeFeed | None:
+        """A feed announcing committed writes from any process, or None when the store has
+        none (then serving processes poll ``data_version``)."""
         ...
 
     def get(self, station_id: StationId) -> Station:

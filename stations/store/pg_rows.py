@@ -24,11 +24,11 @@ _FIELDS: Final = (
 )
 INSERT_STATION: Final = (
     "INSERT INTO stations (geom, name, kind, address, district_code, amenities, opening_hours,"
-    f" phone, host, status, version, updated_at, id) VALUES ({_POINT}, %s, %s, %s, %s,"
-    " %s::text[], %s, %s, %s, %s, %s, %s, %s)"
+    f" phone, host, status, version, updated_at, changed_in, id) VALUES ({_POINT}, %s, %s, %s,"
+    " %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 UPDATE_STATION: Final = (
-    f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s WHERE id = %s"
+    f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s, changed_in = %s WHERE id = %s"
 )
 INSERT_AUDIT: Final = (
     "INSERT INTO yizhan_audit (station_id, version, action, actor, at, changes, record)"

@@ -25,8 +25,9 @@ from stations.errors import (
     VersionNotFound,
 )
 from stations.model import Station, StationDraft, StationId
-from stations.store.base import ImportCounts, Outcome, SaveResult
+from stations.store.base import ImportCounts, Outcome, SaveResult, StationsRead
 from stations.store.pg_connection import Connection, Link
+from stations.store.pg_notify import PgChangeFeed
 from stations.store.pg_rows import (
     AUDIT_COLUMNS,
     INSERT_AUDIT,
@@ -44,7 +45,13 @@ from stations.store.pg_rows import (
     row_to_token,
     stored_as,
 )
-from stations.store.pg_schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
+from stations.store.pg_schema import (
+    CHANGES_CHANNEL,
+    SCHEMA_VERSION,
+    WRITE_LOCK,
+    current_version,
+    migrate,
+)
 from stations.tokens import Token
 
 _CHUNK: Final = 1000  # drafts per round trip in save_all, and per progress report
@@ -76,6 +83,26 @@ class PostGISStore:
         with self._link.session() as conn:
             rows = conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
         return [row_to_station(row) for row in rows]
+
+    def read_stations(self, since_version: int | None = None) -> StationsRead:
+        """Every station, or with ``since_version`` only the ones changed after it, in one
+        REPEATABLE READ snapshot: the rows and the version agree. If the database's version is
+        below ``since_version`` (restored from an older backup) the answer is complete."""
+        with self._link.session() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'data_version'")
+            version = int(_one(row.fetchone())[0])
+            delta = since_version is not None and since_version <= version
+            if delta:
+                query = f"{SELECT_STATIONS} WHERE changed_in > %s ORDER BY id"
+                rows = conn.execute(query, (since_version,)).fetchall()
+            else:
+                rows = conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
+        return StationsRead(version, [row_to_station(r) for r in rows], complete=not delta)
+
+    def change_feed(self) -> PgChangeFeed:
+        """A LISTEN connection of its own, announcing every committed station write."""
+        return PgChangeFeed(self._link.url, CHANGES_CHANNEL)
 
     def get(self, station_id: StationId) -> Station:
         with self._link.session() as conn:
@@ -119,7 +146,7 @@ class PostGISStore:
     ) -> ImportCounts:
         counts = ImportCounts()
         with self._write(commit=not dry_run) as conn:
-            batch = _Batch(conn, now_ms(), actor, lock=not dry_run)
+            batch = _Batch(conn, now_ms(), actor, _next_data_version(conn), lock=not dry_run)
             for start in range(0, len(drafts), _CHUNK):
                 chunk = drafts[start : start + _CHUNK]
                 batch.load(chunk)
@@ -130,7 +157,7 @@ class PostGISStore:
                 if progress is not None and len(chunk) == _CHUNK:
                     progress(_CHUNK)
             if not dry_run and (counts.created or counts.updated):
-                _bump_data_version(conn)
+                _bump_data_version(conn, batch.data_version)
         if progress is not None:
             progress(len(drafts) % _CHUNK)
         return counts
@@ -140,9 +167,10 @@ class PostGISStore:
         station_id = draft.id or new_id()
         now = now_ms()
         with self._write(commit=True) as conn:
+            data_version = _next_data_version(conn)
             inserted = conn.execute(
                 f"{INSERT_STATION} ON CONFLICT (id) DO NOTHING RETURNING id",
-                (*draft_values(draft), 1, now, station_id),
+                (*draft_values(draft), 1, now, data_version, station_id),
             ).fetchone()
             if inserted is None:
                 raise StationExists(station_id)
@@ -150,7 +178,7 @@ class PostGISStore:
             conn.execute(
                 INSERT_AUDIT, audit_values(station_id, 1, Action.CREATE, actor, now, changes, draft)
             )
-            _bump_data_version(conn)
+            _bump_data_version(conn, data_version)
             return _get(conn, station_id)
 
     def update(
@@ -173,12 +201,15 @@ class PostGISStore:
             if current.same_content(draft):
                 return current
             version = current.version + 1
-            conn.execute(UPDATE_STATION, (*draft_values(draft), version, now, station_id))
+            data_version = _next_data_version(conn)
+            conn.execute(
+                UPDATE_STATION, (*draft_values(draft), version, now, data_version, station_id)
+            )
             changes = changes_between(current, draft)
             conn.execute(
                 INSERT_AUDIT, audit_values(station_id, version, action, actor, now, changes, draft)
             )
-            _bump_data_version(conn)
+            _bump_data_version(conn, data_version)
             return _get(conn, station_id)
 
     # -- tokens ------------------------------------------------------------------------------
@@ -268,8 +299,11 @@ class _Batch:
     """One save_all's plan: the state each draft meets (earlier drafts of the same import
     included), and the rows to write, sent a chunk at a time."""
 
-    def __init__(self, conn: Connection, now: datetime, actor: str, *, lock: bool) -> None:
+    def __init__(
+        self, conn: Connection, now: datetime, actor: str, data_version: int, *, lock: bool
+    ) -> None:
         self.conn, self.now, self.actor, self.lock = conn, now, actor, lock
+        self.data_version = data_version  # what the store's data version becomes at commit
         self.known: dict[StationId, Station] = {}
         self.inserts: list[tuple[object, ...]] = []
         self.updates: list[tuple[object, ...]] = []
@@ -291,7 +325,7 @@ class _Batch:
             return SaveResult(current.id, Outcome.UNCHANGED)
         station_id = current.id if current is not None else draft.id or new_id()
         version = 1 if current is None else current.version + 1
-        values = (*draft_values(draft), version, self.now, station_id)
+        values = (*draft_values(draft), version, self.now, self.data_version, station_id)
         (self.inserts if current is None else self.updates).append(values)
         self.audits.append(
             audit_values(
@@ -329,8 +363,18 @@ def _get(conn: Connection, station_id: StationId, *, lock: bool = False) -> Stat
     return row_to_station(row)
 
 
-def _bump_data_version(conn: Connection) -> None:
-    conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
+def _next_data_version(conn: Connection) -> int:
+    """The data version this write will commit. Every station write holds WRITE_LOCK (see
+    ``_write``), so no other writer can take the same number."""
+    row = conn.execute("SELECT value + 1 FROM yizhan_meta WHERE key = 'data_version'")
+    return int(_one(row.fetchone())[0])
+
+
+def _bump_data_version(conn: Connection, data_version: int) -> None:
+    """Record the new data version and announce it; PostgreSQL delivers the NOTIFY to every
+    listening process at commit (never after a rollback)."""
+    conn.execute("UPDATE yizhan_meta SET value = %s WHERE key = 'data_version'", (data_version,))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(data_version)))
 
 
 def _one(row: Sequence[Any] | None) -> Sequence[Any]:
