@@ -414,3 +414,22 @@ def test_one_store_object_serves_many_threads(store: StationStore, make_draft: M
 def test_a_store_that_does_not_exist_yet_is_not_made_without_create(target: str) -> None:
     with pytest.raises(StoreUnavailable, match="yizhan"):
         open_store(target, create=False)
+
+
+def test_read_stations_agrees_with_the_version_and_may_send_only_changes(
+    store: StationStore, open_another: OpenStore, make_draft: MakeDraft
+) -> None:
+    first = make_draft()
+    store.save_all([first, make_draft()])
+    whole = store.read_stations()
+    assert whole.complete and whole.data_version == store.data_version()
+    assert whole.stations == store.list_stations()
+    other = open_another()
+    changed = other.create(make_draft(), actor="another process")
+    since = store.read_stations(since_version=whole.data_version)
+    assert since.data_version == store.data_version() == whole.data_version + 1
+    # Complete or not, applying the answer to what was read gives the store's current state.
+    merged = {s.id: s for s in ([] if since.complete else whole.stations)}
+    merged.update((s.id, s) for s in since.stations)
+    assert sorted(merged.values(), key=lambda s: s.id) == store.list_stations()
+    assert changed in since.stations
