@@ -491,7 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.patch_nodelay:
             (tmp / "nodelay").mkdir()
             (tmp / "nodelay" / "sitecustomize.py").write_text(NODELAY_PATCH)
-            server_env["PYTHONPATH"] = str(tmp / "nodelay")
+            server_env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, (str(tmp / "nodelay"), server_env.get("PYTHONPATH"))))
             row("servers patched", "TCP_NODELAY", "uvicorn's listener gets proto=IPPROTO_TCP")
         db = tmp / "stations.gpkg"
         batch = drafts(generate(args.n, np.random.default_rng(args.seed)))
