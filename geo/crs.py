@@ -38,6 +38,7 @@ points between the two boxes unshifted.) Outside the rectangle GCJ-02 equals WGS
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Final, TypeAlias
@@ -254,3 +255,115 @@ def _invert(
         lon[active] -= r_lon[pending]
         lat[active] -= r_lat[pending]
     return lon, lat
+
+
+# -- one point at a time ---------------------------------------------------------------------
+# A rider's position is one point per request, where numpy's per-call overhead on 0-d arrays
+# made a conversion cost 60-300 µs. The functions below repeat the formulas above operation for
+# operation on Python floats. math.sin/cos/sqrt give the same bits as numpy's on this platform,
+# and the two functions where numpy has its own implementation (hypot, arctan2) are numpy's
+# here too, so a point converted alone equals the same point converted in an array, bit for
+# bit (tests/geo/test_crs.py checks this over a million points).
+
+
+def convert_point(
+    lon: float, lat: float, source: CoordinateSystem, target: CoordinateSystem
+) -> tuple[float, float]:
+    """One (lon, lat) in degrees from ``source`` to ``target``, as ``convert`` would give it."""
+    if source is target:
+        return float(lon), float(lat)
+    return _POINT_STEPS[(source, target)](float(lon), float(lat))
+
+
+def _point_in_box(lon: float, lat: float) -> bool:
+    return _BOX_LON_MIN <= lon <= _BOX_LON_MAX and _BOX_LAT_MIN <= lat <= _BOX_LAT_MAX
+
+
+def _gcj_shift_point(lon: float, lat: float) -> tuple[float, float]:
+    sin, pi = math.sin, math.pi
+    x = lon - 105.0
+    y = lat - 35.0
+    shared = (20.0 * sin(6.0 * x * pi) + 20.0 * sin(2.0 * x * pi)) * 2.0 / 3.0
+    sqrt_abs_x = math.sqrt(abs(x))
+    north_m = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt_abs_x
+    north_m += shared
+    north_m += (20.0 * sin(y * pi) + 40.0 * sin(y / 3.0 * pi)) * 2.0 / 3.0
+    north_m += (160.0 * sin(y / 12.0 * pi) + 320.0 * sin(y * pi / 30.0)) * 2.0 / 3.0
+    east_m = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt_abs_x
+    east_m += shared
+    east_m += (20.0 * sin(x * pi) + 40.0 * sin(x / 3.0 * pi)) * 2.0 / 3.0
+    east_m += (150.0 * sin(x / 12.0 * pi) + 300.0 * sin(x / 30.0 * pi)) * 2.0 / 3.0
+    rad_lat = lat / 180.0 * pi
+    sin_lat = sin(rad_lat)
+    magic = 1.0 - _KRASOVSKY_E2 * (sin_lat * sin_lat)  # numpy's ** 2 is a multiplication
+    sqrt_magic = math.sqrt(magic)
+    meridional = (_KRASOVSKY_A_M * (1.0 - _KRASOVSKY_E2)) / (magic * sqrt_magic)
+    d_lat = (north_m * 180.0) / (meridional * pi)
+    d_lon = (east_m * 180.0) / (_KRASOVSKY_A_M / sqrt_magic * math.cos(rad_lat) * pi)
+    return d_lon, d_lat
+
+
+def _gcj_forward_point(lon: float, lat: float) -> tuple[float, float]:
+    d_lon, d_lat = _gcj_shift_point(lon, lat)
+    return lon + d_lon, lat + d_lat
+
+
+def _bd_forward_point(lon: float, lat: float) -> tuple[float, float]:
+    z = float(np.hypot(lon, lat)) + 0.00002 * math.sin(lat * _BD_X_PI)
+    theta = float(np.arctan2(lat, lon)) + 0.000003 * math.cos(lon * _BD_X_PI)
+    return z * math.cos(theta) + _BD_OFFSET_LON, z * math.sin(theta) + _BD_OFFSET_LAT
+
+
+def _bd_approximate_inverse_point(lon: float, lat: float) -> tuple[float, float]:
+    x = lon - _BD_OFFSET_LON
+    y = lat - _BD_OFFSET_LAT
+    z = float(np.hypot(x, y)) - 0.00002 * math.sin(y * _BD_X_PI)
+    theta = float(np.arctan2(y, x)) - 0.000003 * math.cos(x * _BD_X_PI)
+    return z * math.cos(theta), z * math.sin(theta)
+
+
+def _invert_point(
+    forward: Callable[[float, float], tuple[float, float]],
+    target_lon: float,
+    target_lat: float,
+    lon: float,
+    lat: float,
+) -> tuple[float, float]:
+    for _ in range(_MAX_ITERATIONS):
+        f_lon, f_lat = forward(lon, lat)
+        r_lon = f_lon - target_lon
+        r_lat = f_lat - target_lat
+        if not (abs(r_lon) >= _TOLERANCE_DEG or abs(r_lat) >= _TOLERANCE_DEG):
+            break
+        lon -= r_lon
+        lat -= r_lat
+    return lon, lat
+
+
+def _wgs84_to_gcj02_point(lon: float, lat: float) -> tuple[float, float]:
+    if not _point_in_box(lon, lat):
+        return lon, lat
+    d_lon, d_lat = _gcj_shift_point(lon, lat)
+    return lon + d_lon, lat + d_lat
+
+
+def _gcj02_to_wgs84_point(lon: float, lat: float) -> tuple[float, float]:
+    if not _point_in_box(lon, lat):
+        return lon, lat
+    return _invert_point(_gcj_forward_point, lon, lat, lon, lat)
+
+
+def _bd09_to_gcj02_point(lon: float, lat: float) -> tuple[float, float]:
+    return _invert_point(_bd_forward_point, lon, lat, *_bd_approximate_inverse_point(lon, lat))
+
+
+_POINT_STEPS: Final[
+    dict[tuple[CoordinateSystem, CoordinateSystem], Callable[[float, float], tuple[float, float]]]
+] = {
+    (_W, _G): _wgs84_to_gcj02_point,
+    (_G, _W): _gcj02_to_wgs84_point,
+    (_G, _B): _bd_forward_point,
+    (_B, _G): _bd09_to_gcj02_point,
+    (_W, _B): lambda lon, lat: _bd_forward_point(*_wgs84_to_gcj02_point(lon, lat)),
+    (_B, _W): lambda lon, lat: _gcj02_to_wgs84_point(*_bd09_to_gcj02_point(lon, lat)),
+}

@@ -24,6 +24,7 @@ from geo.crs import (
     CoordinateSystem,
     bd09_to_gcj02,
     convert,
+    convert_point,
     from_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
@@ -364,3 +365,29 @@ def test_convert_takes_plain_names_and_refuses_unknown_ones() -> None:
     assert [float(v) for v in by_name] == [float(v) for v in gcj02_to_bd09(116.404, 39.915)]
     with pytest.raises(ValueError, match="cgcs2000"):
         convert(116.404, 39.915, "cgcs2000", "wgs84")  # type: ignore[arg-type]
+
+
+def test_one_point_converts_to_the_same_bits_as_in_an_array() -> None:
+    """convert_point (used per request) and convert (used per snapshot and per batch) must
+    agree exactly, so a batch answer equals the single answers bit for bit."""
+    rng = np.random.default_rng(20261127)
+    n = 200_000
+    lon = np.concatenate(
+        [rng.uniform(72.0, 138.0, n), rng.uniform(-180, 180, n // 10),
+         [72.004, 137.8347, 72.0039999, np.nan, 0.0, 180.0, -180.0]]
+    )  # fmt: skip
+    lat = np.concatenate(
+        [rng.uniform(0.8, 56.0, n), rng.uniform(-90, 90, n // 10),
+         [0.8293, 55.8271, 30.0, 30.0, np.nan, 90.0, -90.0]]
+    )  # fmt: skip
+    for source in CoordinateSystem:
+        for target in CoordinateSystem:
+            want_lon, want_lat = convert(lon, lat, source, target)
+            got = [
+                convert_point(x, y, source, target)
+                for x, y in zip(lon.tolist(), lat.tolist(), strict=True)
+            ]
+            got_lon = np.array([p[0] for p in got])
+            got_lat = np.array([p[1] for p in got])
+            np.testing.assert_array_equal(got_lon, want_lon, err_msg=f"{source}→{target}")
+            np.testing.assert_array_equal(got_lat, want_lat, err_msg=f"{source}→{target}")
