@@ -11,7 +11,9 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import orjson
 
 from api.settings import DEFAULT_DB, Settings, SettingsError
@@ -62,11 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("file", type=Path)
     _db(exp)
 
-    near = sub.add_parser("nearest", help="the nearest stations to a position")
+    near = sub.add_parser(
+        "nearest", help="the nearest stations to a position, or to every row of a CSV file"
+    )
     _db(near)
-    near.add_argument("--lat", type=float, required=True)
-    near.add_argument("--lon", type=float, required=True)
-    near.add_argument("--k", type=int, default=5, help="how many (1-100, default 5)")
+    near.add_argument("--lat", type=float, default=None, help="the position (not with --batch)")
+    near.add_argument("--lon", type=float, default=None)
+    near.add_argument(
+        "--batch",
+        type=Path,
+        default=None,
+        metavar="POINTS.csv",
+        help="match every row of a CSV file with lat,lon (and optional id) columns",
+    )
+    near.add_argument(
+        "--out", type=Path, default=None, metavar="RESULTS.csv", help="where --batch writes"
+    )
+    near.add_argument(
+        "--k", type=int, default=None, help="how many (1-100; default 5, with --batch 1)"
+    )
     near.add_argument(
         "--amenity",
         action="append",
@@ -258,25 +274,22 @@ def _export(args: argparse.Namespace, settings: Settings, db: str) -> int:
 
 def _nearest(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from api.presenter import nearest_collection
-    from stations.store.open import open_store
 
-    if not 1 <= args.k <= 100:
-        raise YizhanError(f"--k must be between 1 and 100, not {args.k}")
-    if args.radius_m is not None and not 0 < args.radius_m <= 50_000:
-        raise YizhanError(f"--radius-m must be in (0, 50000], not {args.radius_m}")
+    if args.batch is not None:
+        return _nearest_batch(args, db)
+    if args.lat is None or args.lon is None or args.out is not None:
+        raise YizhanError("give --lat and --lon, or --batch POINTS.csv --out RESULTS.csv")
+    k = 5 if args.k is None else args.k
+    _check_limits(k, args.radius_m)
     crs = CoordinateSystem(args.crs)
     LonLat(args.lon, args.lat)  # range check in the caller's system
     lon, lat = to_wgs84(args.lon, args.lat, crs)
     origin = LonLat(float(lon), float(lat))
-    store = open_store(db, create=False)
-    try:
-        catalog = Catalog(store.list_stations(), data_version=store.data_version())
-    finally:
-        store.close()
+    catalog = _load_catalog(db)
     now = datetime.now(SHANGHAI)
     query = NearbyQuery(
         at=now,
-        k=args.k,
+        k=k,
         radius_m=args.radius_m,
         amenities=check_codes(args.amenity),
         open_at=now if args.open_now else None,
@@ -298,6 +311,71 @@ def _nearest(args: argparse.Namespace, settings: Settings, db: str) -> int:
             f"{m.station.id}  {m.station.name}"
         )
     return 0
+
+
+def _nearest_batch(args: argparse.Namespace, db: str) -> int:
+    """Every row of a points file matched to its nearest stations, written as CSV."""
+    import time
+
+    from stations.batch import nearest_many, read_points, write_matches
+
+    if args.lat is not None or args.lon is not None or args.json or args.out is None:
+        raise YizhanError("--batch POINTS.csv needs --out RESULTS.csv, and no --lat, --lon, --json")
+    k = 1 if args.k is None else args.k
+    _check_limits(k, args.radius_m)
+    crs = CoordinateSystem(args.crs)
+    amenities = check_codes(args.amenity)
+    points = read_points(args.batch)  # bad rows end here, before anything is written
+    lon, lat = to_wgs84(points.lon, points.lat, crs)
+    # As the HTTP API does: a shifted edge position may pass ±180°/±90° by a few metres.
+    lon, lat = (np.atleast_1d(lon) + 180.0) % 360.0 - 180.0, np.clip(np.atleast_1d(lat), -90, 90)
+    catalog = _load_catalog(db)
+    started = time.perf_counter()
+    now = datetime.now(SHANGHAI)
+    query = NearbyQuery(
+        at=now,
+        k=k,
+        radius_m=args.radius_m,
+        amenities=amenities,
+        open_at=now if args.open_now else None,
+    )
+    with _bar("matching", lon.size) as bar:
+        found = nearest_many(catalog, lon, lat, query, progress=bar.update)
+    with _bar("writing", lon.size) as bar:
+        try:
+            rows = write_matches(args.out, points, found, catalog, crs, progress=bar.update)
+        except OSError as exc:
+            raise YizhanError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    matched = int((found.positions[:, :1] >= 0).sum())
+    print(
+        f"{lon.size} points, {matched} with a station, {rows} rows in "
+        f"{time.perf_counter() - started:.1f} s: {args.out}"
+    )
+    return 0
+
+
+def _bar(desc: str, total: int) -> Any:
+    from tqdm import tqdm
+
+    # disable=None: no bar when stderr is not a terminal (logs, pipes, tests).
+    return tqdm(desc=desc, total=total, unit=" points", disable=None, file=sys.stderr)
+
+
+def _check_limits(k: int, radius_m: float | None) -> None:
+    if not 1 <= k <= 100:
+        raise YizhanError(f"--k must be between 1 and 100, not {k}")
+    if radius_m is not None and not 0 < radius_m <= 50_000:
+        raise YizhanError(f"--radius-m must be in (0, 50000], not {radius_m}")
+
+
+def _load_catalog(db: str) -> Catalog:
+    from stations.store.open import open_store
+
+    store = open_store(db, create=False)
+    try:
+        return Catalog(store.list_stations(), data_version=store.data_version())
+    finally:
+        store.close()
 
 
 def _db_command(args: argparse.Namespace, settings: Settings, db: str) -> int:

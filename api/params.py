@@ -7,7 +7,11 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+import numpy as np
+import orjson
+from numpy.typing import NDArray
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from geo.crs import CoordinateSystem, to_wgs84
 from geo.position import LonLat
@@ -81,12 +85,7 @@ class _Params(BaseModel):
     def _known_kinds(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        bad = [k for k in _split(value) if k not in Kind.__members__.values()]
-        if bad:
-            raise ValueError(
-                f"unknown kind(s): {', '.join(bad)}; "
-                f"valid kinds: {', '.join(k.value for k in Kind)}"
-            )
+        _check_kinds(_split(value))
         return value
 
     def amenity_codes(self) -> tuple[str, ...]:
@@ -128,19 +127,12 @@ class NearestParams(_Params):
     @field_validator("open_at", mode="before")
     @classmethod
     def _iso_text(cls, value: Any) -> Any:
-        if not isinstance(value, str) or not _ISO_INSTANT.match(value.strip()):
-            raise ValueError(
-                "must be an ISO 8601 date and time with a UTC offset, "
-                "e.g. 2026-11-27T12:30:00+08:00"
-            )
-        return _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+        return _SPACED_OFFSET.sub(r"\1+\2", _instant_text(value))
 
     @field_validator("open_at", mode="after")
     @classmethod
     def _plausible(cls, value: datetime | None) -> datetime | None:
-        if value is not None and not EARLIEST <= value < LATEST:
-            raise ValueError("must be between 2000-01-01 and 2100-01-01")
-        return value
+        return _plausible_instant(value)
 
     def check_instants(self) -> None:
         """open_now and open_at both choose the instant: refuse the pair, naming both."""
@@ -165,6 +157,28 @@ class NearestParams(_Params):
             kinds=self.kind_set(),
             open_at=at if (self.open_now or self.open_at is not None) else None,
         )
+
+
+def _check_kinds(kinds: list[str]) -> None:
+    bad = [k for k in kinds if k not in Kind.__members__.values()]
+    if bad:
+        raise ValueError(
+            f"unknown kind(s): {', '.join(bad)}; valid kinds: {', '.join(k.value for k in Kind)}"
+        )
+
+
+def _instant_text(value: Any) -> str:
+    if not isinstance(value, str) or not _ISO_INSTANT.match(value.strip()):
+        raise ValueError(
+            "must be an ISO 8601 date and time with a UTC offset, e.g. 2026-11-27T12:30:00+08:00"
+        )
+    return value.strip()
+
+
+def _plausible_instant(value: datetime | None) -> datetime | None:
+    if value is not None and not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
 
 
 class StationParams(_Params):
@@ -230,3 +244,179 @@ def _bbox_tuple(value: str) -> tuple[float, float, float, float]:
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+# -- POST /v1/stations/nearest:batch ------------------------------------------------------------
+
+#: Riders per batch request: a dispatch round for a city; 10,000 answers at k=5 are ~55 MB.
+MAX_BATCH_POINTS: Final = 10_000
+_SHOWN_INPUT_CHARS: Final = 60
+
+# A JSON body has types: a quoted number or true is a mistake to report, never to coerce.
+StrictLatitude = Annotated[
+    float,
+    Field(strict=True, ge=-90, le=90, allow_inf_nan=False, description="Latitude, in `crs`."),
+]
+StrictLongitude = Annotated[
+    float,
+    Field(strict=True, ge=-180, le=180, allow_inf_nan=False, description="Longitude, in `crs`."),
+]
+
+
+class BatchPoint(BaseModel):
+    """One rider's position, in the batch's ``crs``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: StrictLatitude
+    lon: StrictLongitude
+
+
+class NearestBatchBody(BaseModel):
+    """The riders and the filters shared by all of them; each answer is what
+    ``GET /v1/stations/nearest`` gives for that rider with the same filters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    points: Annotated[
+        list[BatchPoint],
+        Field(
+            min_length=1,
+            max_length=MAX_BATCH_POINTS,
+            description="1–10,000 positions; results come back in this order.",
+        ),
+    ]
+    crs: Crs = CoordinateSystem.WGS84
+    k: Annotated[
+        int, Field(strict=True, ge=1, le=MAX_K, description="Stations per rider, 1–100.")
+    ] = 5
+    radius_m: Annotated[
+        float | None,
+        Field(
+            strict=True,
+            gt=0,
+            le=MAX_RADIUS_M,
+            allow_inf_nan=False,
+            description="Only stations within this geodesic distance (metres, ≤ 50 000).",
+        ),
+    ] = None
+    amenities: Annotated[
+        list[str],
+        Field(
+            description='Amenity codes as a JSON array, e.g. ["water", "microwave"]; all must '
+            "be present (see /v1/amenities)."
+        ),
+    ] = []
+    kinds: Annotated[
+        list[str], Field(description='Kinds as a JSON array, e.g. ["love_station"].')
+    ] = []
+    open_now: Annotated[
+        bool, Field(strict=True, description="Keep only stations open now (server clock).")
+    ] = False
+    open_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="Keep only stations open at this ISO 8601 instant with a UTC offset, "
+            "e.g. 2026-11-27T12:30:00+08:00."
+        ),
+    ] = None
+
+    @field_validator("amenities", "kinds", mode="before")
+    @classmethod
+    def _a_json_array(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the GET form, "water,microwave", is one string here
+            example = orjson.dumps([v.strip() for v in value.split(",")]).decode()
+            raise ValueError(f"must be a JSON array of strings, e.g. {example}")
+        return value
+
+    @field_validator("amenities", mode="after")
+    @classmethod
+    def _known_amenity_codes(cls, value: list[str]) -> list[str]:
+        try:
+            return list(check_codes(value))
+        except UnknownAmenity as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("kinds", mode="after")
+    @classmethod
+    def _known_kind_values(cls, value: list[str]) -> list[str]:
+        _check_kinds(value)
+        return value
+
+    @field_validator("open_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        # No "+"-as-space repair: a JSON string is not URL-decoded.
+        return _instant_text(value)
+
+    @field_validator("open_at", mode="after")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        return _plausible_instant(value)
+
+    @classmethod
+    def parse(cls, raw: bytes) -> NearestBatchBody:
+        """The body from JSON text; raises InvalidInput naming every bad field, a point's
+        field as ``points[i].lat``."""
+        try:
+            # orjson refuses NaN and Infinity, which are not JSON (RFC 8259 §6).
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput([Problem("body", f"is not valid JSON: {exc}")]) from None
+        if not isinstance(data, dict):
+            reason = 'must be a JSON object: {"points": [{"lat": …, "lon": …}, …], …filters}'
+            raise InvalidInput([Problem("body", reason)])
+        points = data.get("points")
+        # Refuse an oversized batch before validating (and reporting on) each of its points.
+        if isinstance(points, list) and len(points) > MAX_BATCH_POINTS:
+            reason = (
+                f"at most {MAX_BATCH_POINTS} points per request, not {len(points)}; "
+                "send the rest in another request"
+            )
+            raise InvalidInput([Problem("points", reason)])
+        try:
+            body = cls.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidInput([_problem(e) for e in exc.errors()]) from None
+        if body.open_now and body.open_at is not None:
+            reason = "give either open_now: true or open_at, not both"
+            raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
+        return body
+
+    def origins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The riders' positions in WGS-84 (lon, lat), exactly as ``NearestParams.origin``
+        gives each (the conversion is elementwise; wrapped and clamped alike)."""
+        lon, lat = to_wgs84([p.lon for p in self.points], [p.lat for p in self.points], self.crs)
+        wrapped = (np.atleast_1d(lon) + 180.0) % 360.0 - 180.0
+        return wrapped, np.clip(np.atleast_1d(lat), -90.0, 90.0)
+
+    def to_query(self, now: datetime) -> NearbyQuery:
+        at = self.open_at or now
+        return NearbyQuery(
+            at=at,
+            k=self.k,
+            radius_m=self.radius_m,
+            amenities=tuple(self.amenities),
+            kinds=frozenset(Kind(k) for k in self.kinds),
+            open_at=at if (self.open_now or self.open_at is not None) else None,
+        )
+
+
+def _problem(error: ErrorDetails) -> Problem:
+    """A pydantic error as a Problem; the field in JSONPath-like form, ``points[3].lat``."""
+    field = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+    ).lstrip(".")
+    reason = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        reason = "is not a field of this request body"
+    elif error["type"] == "model_type":  # pydantic would name the model class
+        reason = f"must be a JSON object (got {_shown(error['input'])})"
+    elif error["type"] != "missing":
+        reason = f"{reason} (got {_shown(error['input'])})"
+    return Problem(field or "body", reason)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_INPUT_CHARS else text[: _SHOWN_INPUT_CHARS - 3] + "..."

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import numpy as np
+from numpy.typing import NDArray
 
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.position import LonLat
@@ -62,6 +63,54 @@ def nearest_collection(
         "numberReturned": len(features),
         "features": features,
     }
+
+
+def nearest_collections(
+    matches: Sequence[Sequence[Match]],
+    origin_lon: NDArray[np.float64],
+    origin_lat: NDArray[np.float64],
+    crs: CoordinateSystem,
+    at: datetime,
+) -> list[Json]:
+    """``nearest_collection`` for each rider of a batch (origins in WGS-84), in order, document
+    for document. The coordinate conversions run once for the whole batch instead of three
+    times per rider (most of the cost): they are elementwise, so every number is the one the
+    single query computes."""
+    row: dict[str, int] = {}
+    stations: list[Station] = []
+    for found in matches:
+        for match in found:
+            if row.setdefault(match.station.id, len(stations)) == len(stations):
+                stations.append(match.station)
+    # Stations first, then the origins, as _NavCoords lays out one rider's array.
+    lon = np.array([s.lon for s in stations] + origin_lon.tolist(), dtype=np.float64)
+    lat = np.array([s.lat for s in stations] + origin_lat.tolist(), dtype=np.float64)
+    shown = [(_round(x), _round(y)) for x, y in _pairs(*from_wgs84(lon, lat, crs))]
+    gcj = _pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
+    bd = _pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
+    at_text = at.isoformat()
+    collections = []
+    for i, found in enumerate(matches):
+        rows = [row[m.station.id] for m in found] + [len(stations) + i]
+        nav = _NavCoords.from_pairs([gcj[r] for r in rows], [bd[r] for r in rows])
+        features = []
+        for j, match in enumerate(found):
+            props = station_properties(match.station)
+            props["distance_m"] = round(match.distance_m, 3)
+            props["bearing_deg"] = round(match.bearing_deg, 2)
+            props.update(_hours(match.hours))
+            props["links"] = nav.route_links(j, match.station.name)
+            features.append(_feature(match.station, shown[rows[j]], props))
+        collections.append(
+            {
+                "type": "FeatureCollection",
+                "coordinate_system": crs.value,
+                "query": {"origin": list(shown[rows[-1]]), "at": at_text},
+                "numberReturned": len(features),
+                "features": features,
+            }
+        )
+    return collections
 
 
 def station_feature(station: Station, crs: CoordinateSystem, hours: HoursStatus) -> Json:
@@ -130,6 +179,15 @@ class _NavCoords:
         lat = np.array([s.lat for s in stations] + ([origin.lat] if origin else []))
         self.gcj = _pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
         self.bd = _pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
+
+    @classmethod
+    def from_pairs(
+        cls, gcj: list[tuple[float, float]], bd: list[tuple[float, float]]
+    ) -> _NavCoords:
+        """From positions already converted (stations, then the rider last)."""
+        nav = cls.__new__(cls)
+        nav.gcj, nav.bd = gcj, bd
+        return nav
 
     def route_links(self, i: int, name: str) -> Json:
         (glon, glat), (olon, olat) = self.gcj[i], self.gcj[-1]

@@ -19,13 +19,16 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pykdtree.kdtree import KDTree
 
 from geo.geodesic import MIN_CURVATURE_RADIUS_M, WGS84, compass_bearing_deg
+
+if TYPE_CHECKING:
+    from geo.nearest_batch import Neighbours
 
 #: Extra metres subtracted from the lower bound to absorb float rounding in the chord → angle
 #: conversion (about 1e-16 rad, i.e. nanometres); keeps "cannot be closer" strictly true.
@@ -76,6 +79,10 @@ class NearestIndex:
         self._lat_list: list[float] = self._lat.tolist()
         # A restricted index answers in the positions of the index it was cut from.
         self._positions: list[int] | None = None if positions is None else positions.tolist()
+        # The same as an array, for the batch path (geo.nearest_batch) to map whole rows at once.
+        self._position_array: NDArray[np.int64] | None = (
+            None if positions is None else np.asarray(positions, dtype=np.int64)
+        )
 
     def __len__(self) -> int:
         return self._size
@@ -158,6 +165,34 @@ class NearestIndex:
                 return self._hits(best)
             done = set(pos_list) if done is None else done.union(pos_list)
             fetch *= 4
+
+    def nearest_many(
+        self,
+        lon_deg: ArrayLike,
+        lat_deg: ArrayLike,
+        k: int,
+        *,
+        mask: NDArray[np.bool_] | None = None,
+        mask_fraction: float | None = None,
+        max_distance_m: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Neighbours:
+        """``nearest`` for many points at once (1-d arrays of WGS-84 degrees), vectorised, with
+        the same answer row for row: (n, k) arrays of positions (-1 where missing), geodesic
+        metres and bearings (NaN where missing). See ``geo.nearest_batch.nearest_many``."""
+        # Imported here: the batch module builds on this one.
+        from geo.nearest_batch import nearest_many
+
+        return nearest_many(
+            self,
+            lon_deg,
+            lat_deg,
+            k,
+            mask=mask,
+            mask_fraction=mask_fraction,
+            max_distance_m=max_distance_m,
+            progress=progress,
+        )
 
     def _hits(self, best: list[tuple[float, int, float]]) -> list[Hit]:
         return [

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from api.deps import CatalogDep, reject_repeated_params
-from api.params import ListParams, NearestParams, StationParams
-from api.presenter import listing_collection, nearest_collection, station_feature
+from api.params import ListParams, NearestBatchBody, NearestParams, StationParams
+from api.presenter import (
+    listing_collection,
+    nearest_collection,
+    nearest_collections,
+    station_feature,
+)
+from api.problems import ProblemError
 from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
+from stations.batch import find_nearby_many
+from stations.catalog import Catalog
 from stations.errors import StationNotFound
 from stations.hours import SHANGHAI, HoursStatus, Openness
 from stations.locator import find_nearby, list_stations, station_hours
@@ -26,6 +37,12 @@ router = APIRouter(
 )
 
 
+class NearestBatchResults(BaseModel):
+    """The answer to a batch: ``results[i]`` answers ``points[i]``."""
+
+    results: list[StationCollection]
+
+
 class GeoJSONResponse(JSONResponse):
     """GeoJSON encoded by orjson (a JSONResponse subclass so OpenAPI shows the schema)."""
 
@@ -33,6 +50,25 @@ class GeoJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """An OpenAPI requestBody for a model the route validates itself (to name a point's field
+    ``points[i].lat``), with the model's ``$defs`` inlined so its references resolve."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return {"required": True, "content": {"application/json": {"schema": inline(schema)}}}
 
 
 @router.get(
@@ -51,6 +87,40 @@ async def find_nearest_stations(
     origin = q.origin()
     matches = find_nearby(catalog, origin, query)
     return GeoJSONResponse(nearest_collection(matches, origin, q.crs, query.at))
+
+
+@router.post(
+    "/stations/nearest:batch",
+    operation_id="findNearestStationsBatch",
+    response_class=JSONResponse,
+    response_model=NearestBatchResults,
+    responses=problem_responses(413),
+    openapi_extra={"requestBody": _json_body(NearestBatchBody)},
+)
+async def find_nearest_stations_batch(request: Request, catalog: CatalogDep) -> Response:
+    """Stations near each of up to 10,000 positions: one FeatureCollection each, in order."""
+    if request.query_params:
+        # Filters go in the body; a query string here would otherwise be ignored.
+        names = sorted(set(request.query_params))
+        raise ProblemError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            f"query parameter(s) {', '.join(names)}: this endpoint takes every filter in its "
+            "JSON body",
+            errors=[{"field": n, "reason": "is not a parameter of this endpoint"} for n in names],
+        )
+    raw = await request.body()
+    now = datetime.now(SHANGHAI)  # one instant for every rider, as if asked at once
+    # Up to seconds of work for a full batch: off the event loop, so other requests flow.
+    content = await run_in_threadpool(_batch_answer, catalog, raw, now)
+    return Response(content, media_type="application/json")
+
+
+def _batch_answer(catalog: Catalog, raw: bytes, now: datetime) -> bytes:
+    body = NearestBatchBody.parse(raw)
+    query = body.to_query(now)
+    lon, lat = body.origins()
+    matches = find_nearby_many(catalog, lon, lat, query)
+    return orjson.dumps({"results": nearest_collections(matches, lon, lat, body.crs, query.at)})
 
 
 @router.get(
