@@ -191,8 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
-    import uvicorn
-
+    from api.serving import serve
     from stations.store.open import open_store
     from stations.store.pg_connection import is_postgres_url
 
@@ -206,18 +205,7 @@ def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
         f"Yizhan serves {_where(db)} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
         file=sys.stderr,
     )
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        # uvicorn's access log prints raw query strings (rider positions to the centimetre);
-        # api/access_log.py writes a structured one with positions rounded to ~100 m.
-        access_log=False,
-    )
-    return 0
+    return serve(host, port, workers)
 
 
 def _import(args: argparse.Namespace, settings: Settings, db: str) -> int:

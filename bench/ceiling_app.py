@@ -9,11 +9,12 @@ and that it is the ceiling. Whatever Yizhan's endpoint costs beyond this is the 
 features and framework.
 
 Served exactly as ``yizhan serve`` serves Yizhan: ``main`` runs Yizhan's own command line
-(``yizhan serve --db … --host … --port … --workers …``) with ``uvicorn.run`` wrapped so that
-only the application changes (this module's factory instead of ``api.app:create_app``); every
-other uvicorn option (workers, log level, access log, …) is whatever the command line passes
-today. If the command line stops calling ``uvicorn.run`` with an app factory string, the launch
-fails loudly instead of serving Yizhan under the ceiling's name::
+(``yizhan serve --db … --host … --port … --workers …``) with ``api.serving.serve`` wrapped so
+that only the application changes (this module's factory instead of ``api.app:create_app``);
+every other option (workers and their SO_REUSEPORT sockets, uvicorn's log level, access log, …)
+is whatever the command line uses today. If the command line stops going through
+``api.serving.serve``, the launch fails loudly instead of serving Yizhan under the ceiling's
+name::
 
     .venv/bin/python -m bench.ceiling_app --db STORE --port 8001 [--workers 2]
 
@@ -27,7 +28,6 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -81,27 +81,25 @@ def create_app() -> Starlette:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``yizhan serve`` with the ceiling's app factory in place of Yizhan's."""
-    import uvicorn
+    from api import cli, serving
 
-    from api import cli
-
-    real_run = uvicorn.run
+    real_serve = serving.serve
     swapped: list[str] = []
 
-    def run_ceiling(app: object, *args: Any, **kwargs: Any) -> None:
-        if app != YIZHAN_APP or not kwargs.get("factory"):
-            raise SystemExit(f"bench/ceiling_app.py: `yizhan serve` called uvicorn.run({app!r}, "
-                             f"factory={kwargs.get('factory')!r}); update this launcher")
+    def serve_ceiling(host: str, port: int, workers: int, app: str = serving.APP) -> int:
+        if app != YIZHAN_APP:
+            raise SystemExit(f"bench/ceiling_app.py: `yizhan serve` served {app!r}; "
+                             "update this launcher")
         swapped.append(APP)
-        real_run(APP, *args, **kwargs)
+        return real_serve(host, port, workers, app=APP)
 
-    uvicorn.run = run_ceiling  # type: ignore[assignment]
+    serving.serve = serve_ceiling  # type: ignore[assignment]
     try:
         status = cli.main(["serve", *(sys.argv[1:] if argv is None else argv)])
     finally:
-        uvicorn.run = real_run
+        serving.serve = real_serve  # type: ignore[assignment]
     if not swapped and status == 0:
-        raise SystemExit("bench/ceiling_app.py: `yizhan serve` no longer calls uvicorn.run; "
+        raise SystemExit("bench/ceiling_app.py: `yizhan serve` no longer calls api.serving.serve; "
                          "update this launcher")
     return status
 

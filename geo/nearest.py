@@ -18,11 +18,20 @@ from __future__ import annotations
 
 import bisect
 import math
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+# pykdtree runs every query on an OpenMP team. For one rider's query that is pure overhead, and
+# on a busy 2-core server the team's idle thread spins: measured 8 µs per query alone, 0.4-8 ms
+# while other processes ran (bench/national.py, bench/http_load.py). One thread per query
+# unless the operator sets OMP_NUM_THREADS; batch matching parallelises over chunks itself.
+# Must happen before pykdtree loads its (vendored, private) libgomp.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from pykdtree.kdtree import KDTree
 
 from geo.geodesic import MIN_CURVATURE_RADIUS_M, WGS84, compass_bearing_deg

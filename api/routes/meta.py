@@ -38,8 +38,8 @@ async def health(catalog: CatalogDep) -> dict[str, Any]:
 async def readiness(request: Request, live: LiveDep) -> Response:
     """Readiness for a load balancer: whether the store is reachable and how old the snapshot is.
 
-    ``state`` ``ready``: the store answered the last check. ``degraded`` (still 200): the store cannot be
-    reached, courier searches are answered from the last snapshot and writes get 503. 503
+    ``state`` ``ready``: the store answered the last check. ``degraded`` (still 200): the store
+    cannot be reached, courier searches are answered from the last snapshot, writes get 503. 503
     (``stale``): the snapshot has not been confirmed for longer than YIZHAN_MAX_STALE_S.
     Never touches the store itself: the refresh thread checks it at least every few seconds,
     and a probe must not queue behind a long import.
