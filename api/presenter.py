@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 import numpy as np
 from numpy.typing import NDArray
 
-from geo.crs import CoordinateSystem, from_wgs84
+from geo.crs import CoordinateSystem, convert_point, from_wgs84
 from geo.position import LonLat
 from stations.hours import HoursStatus
 from stations.locator import Match
@@ -40,24 +41,26 @@ def station_properties(station: Station) -> Json:
 def nearest_collection(
     matches: Sequence[Match], origin: LonLat, crs: CoordinateSystem, at: datetime
 ) -> Json:
-    """A FeatureCollection of matches, nearest first, positions in ``crs``."""
-    stations = [m.station for m in matches]
-    coords = _convert(stations, crs)
-    nav = _NavCoords(stations, origin)
+    """A FeatureCollection of matches, nearest first, positions in ``crs``.
+
+    Runs once per request (and per rider of a batch), so every position is converted alone with
+    ``convert_point`` (bit-identical to the array conversion, 20-40x cheaper for one point) and
+    the navigation links are assembled from pre-quoted pieces."""
+    rider = _RiderLinks(origin)
     features = []
-    for i, match in enumerate(matches):
-        props = station_properties(match.station)
+    for match in matches:
+        station = match.station
+        props = station_properties(station)
         props["distance_m"] = round(match.distance_m, 3)
         props["bearing_deg"] = round(match.bearing_deg, 2)
         props.update(_hours(match.hours))
-        props["links"] = nav.route_links(i, match.station.name)
-        features.append(_feature(match.station, coords[i], props))
-    origin_lon, origin_lat = from_wgs84(origin.lon, origin.lat, crs)
+        props["links"] = rider.route_links(station)
+        features.append(_feature(station, _point_in(station.lon, station.lat, crs), props))
     return {
         "type": "FeatureCollection",
         "coordinate_system": crs.value,
         "query": {
-            "origin": [_round(origin_lon), _round(origin_lat)],
+            "origin": list(_point_in(origin.lon, origin.lat, crs)),
             "at": at.isoformat(),
         },
         "numberReturned": len(features),
@@ -72,45 +75,12 @@ def nearest_collections(
     crs: CoordinateSystem,
     at: datetime,
 ) -> list[Json]:
-    """``nearest_collection`` for each rider of a batch (origins in WGS-84), in order, document
-    for document. The coordinate conversions run once for the whole batch instead of three
-    times per rider (most of the cost): they are elementwise, so every number is the one the
-    single query computes."""
-    row: dict[str, int] = {}
-    stations: list[Station] = []
-    for found in matches:
-        for match in found:
-            if row.setdefault(match.station.id, len(stations)) == len(stations):
-                stations.append(match.station)
-    # Stations first, then the origins, as _NavCoords lays out one rider's array.
-    lon = np.array([s.lon for s in stations] + origin_lon.tolist(), dtype=np.float64)
-    lat = np.array([s.lat for s in stations] + origin_lat.tolist(), dtype=np.float64)
-    shown = [(_round(x), _round(y)) for x, y in _pairs(*from_wgs84(lon, lat, crs))]
-    gcj = _pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
-    bd = _pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
-    at_text = at.isoformat()
-    collections = []
-    for i, found in enumerate(matches):
-        rows = [row[m.station.id] for m in found] + [len(stations) + i]
-        nav = _NavCoords.from_pairs([gcj[r] for r in rows], [bd[r] for r in rows])
-        features = []
-        for j, match in enumerate(found):
-            props = station_properties(match.station)
-            props["distance_m"] = round(match.distance_m, 3)
-            props["bearing_deg"] = round(match.bearing_deg, 2)
-            props.update(_hours(match.hours))
-            props["links"] = nav.route_links(j, match.station.name)
-            features.append(_feature(match.station, shown[rows[j]], props))
-        collections.append(
-            {
-                "type": "FeatureCollection",
-                "coordinate_system": crs.value,
-                "query": {"origin": list(shown[rows[-1]]), "at": at_text},
-                "numberReturned": len(features),
-                "features": features,
-            }
-        )
-    return collections
+    """``nearest_collection`` for each rider of a batch (origins in WGS-84), in input order:
+    the very function the single query uses, so each document is the single answer."""
+    return [
+        nearest_collection(found, LonLat(lon, lat), crs, at)
+        for found, lon, lat in zip(matches, origin_lon.tolist(), origin_lat.tolist(), strict=True)
+    ]
 
 
 def station_feature(station: Station, crs: CoordinateSystem, hours: HoursStatus) -> Json:
@@ -170,6 +140,51 @@ def _round(value: object) -> float:
     return round(float(value), _COORD_DECIMALS)  # type: ignore[arg-type]
 
 
+def _point_in(lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
+    x, y = convert_point(lon, lat, CoordinateSystem.WGS84, crs)
+    return round(x, _COORD_DECIMALS), round(y, _COORD_DECIMALS)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _quoted(text: str) -> str:
+    """``text`` as urlencode(..., quote_via=quote) writes a value (station names repeat)."""
+    return quote(text, safe="")
+
+
+_HERE: Final = _quoted("我的位置")
+
+
+class _RiderLinks:
+    """Ride navigation from one rider to stations: Amap takes GCJ-02 (``coordinate=gaode``),
+    Baidu BD-09 (``coord_type=bd09ll``). The URLs are exactly what ``urlencode(...,
+    quote_via=quote)`` makes of the parameters (tests/api/test_presenter.py checks), built from
+    pieces: numbers need no quoting and ``quote`` works character by character."""
+
+    def __init__(self, origin: LonLat) -> None:
+        glon, glat = convert_point(origin.lon, origin.lat, CoordinateSystem.WGS84, _GCJ)
+        blon, blat = convert_point(glon, glat, _GCJ, _BD)
+        self._amap_from = f"https://uri.amap.com/navigation?from={glon:.6f}%2C{glat:.6f}%2C{_HERE}"
+        self._baidu_origin = (
+            f"https://api.map.baidu.com/direction?origin=latlng%3A{blat:.6f}%2C{blon:.6f}"
+            f"%7Cname%3A{_HERE}"
+        )
+
+    def route_links(self, station: Station) -> Json:
+        glon, glat = convert_point(station.lon, station.lat, CoordinateSystem.WGS84, _GCJ)
+        blon, blat = convert_point(glon, glat, _GCJ, _BD)
+        name = _quoted(station.name)
+        return {
+            "amap": f"{self._amap_from}&to={glon:.6f}%2C{glat:.6f}%2C{name}"
+            "&mode=ride&coordinate=gaode&callnative=1",
+            "baidu": f"{self._baidu_origin}&destination=latlng%3A{blat:.6f}%2C{blon:.6f}"
+            f"%7Cname%3A{name}&mode=riding&coord_type=bd09ll&output=html&src=yizhan",
+        }
+
+
+_GCJ: Final = CoordinateSystem.GCJ02
+_BD: Final = CoordinateSystem.BD09
+
+
 class _NavCoords:
     """Stations (and the rider) in GCJ-02 for Amap and BD-09 for Baidu, whose URI APIs take
     those systems (``coordinate=gaode``, ``coord_type=bd09ll``)."""
@@ -179,41 +194,6 @@ class _NavCoords:
         lat = np.array([s.lat for s in stations] + ([origin.lat] if origin else []))
         self.gcj = _pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
         self.bd = _pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
-
-    @classmethod
-    def from_pairs(
-        cls, gcj: list[tuple[float, float]], bd: list[tuple[float, float]]
-    ) -> _NavCoords:
-        """From positions already converted (stations, then the rider last)."""
-        nav = cls.__new__(cls)
-        nav.gcj, nav.bd = gcj, bd
-        return nav
-
-    def route_links(self, i: int, name: str) -> Json:
-        (glon, glat), (olon, olat) = self.gcj[i], self.gcj[-1]
-        (blon, blat), (oblon, oblat) = self.bd[i], self.bd[-1]
-        amap = "https://uri.amap.com/navigation?" + urlencode(
-            {
-                "from": f"{olon:.6f},{olat:.6f},我的位置",
-                "to": f"{glon:.6f},{glat:.6f},{name}",
-                "mode": "ride",
-                "coordinate": "gaode",
-                "callnative": "1",
-            },
-            quote_via=quote,
-        )
-        baidu = "https://api.map.baidu.com/direction?" + urlencode(
-            {
-                "origin": f"latlng:{oblat:.6f},{oblon:.6f}|name:我的位置",
-                "destination": f"latlng:{blat:.6f},{blon:.6f}|name:{name}",
-                "mode": "riding",
-                "coord_type": "bd09ll",
-                "output": "html",
-                "src": "yizhan",
-            },
-            quote_via=quote,
-        )
-        return {"amap": amap, "baidu": baidu}
 
     def marker_links(self, i: int, station: Station) -> Json:
         glon, glat = self.gcj[i]
