@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LimitBody)
     app.add_middleware(AccessLog)  # outermost: logs every answer, 413s and HEADs included
     install_problem_handlers(app)
+    app.include_router(stations.nearest_router)  # before /v1/stations/{station_id}
     app.include_router(stations.router)
     app.include_router(admin.router)
     app.include_router(imports.router)

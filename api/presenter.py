@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote, urlencode
 
 import numpy as np
@@ -50,12 +50,13 @@ def nearest_collection(
     features = []
     for match in matches:
         station = match.station
-        props = station_properties(station)
+        view = _view(station)
+        props = dict(view.properties)
         props["distance_m"] = round(match.distance_m, 3)
         props["bearing_deg"] = round(match.bearing_deg, 2)
         props.update(_hours(match.hours))
-        props["links"] = rider.route_links(station)
-        features.append(_feature(station, _point_in(station.lon, station.lat, crs), props))
+        props["links"] = rider.route_links(view)
+        features.append(_feature(station, view.positions[crs], props))
     return {
         "type": "FeatureCollection",
         "coordinate_system": crs.value,
@@ -169,16 +170,44 @@ class _RiderLinks:
             f"%7Cname%3A{_HERE}"
         )
 
-    def route_links(self, station: Station) -> Json:
-        glon, glat = convert_point(station.lon, station.lat, CoordinateSystem.WGS84, _GCJ)
-        blon, blat = convert_point(glon, glat, _GCJ, _BD)
-        name = _quoted(station.name)
+    def route_links(self, view: _StationView) -> Json:
         return {
-            "amap": f"{self._amap_from}&to={glon:.6f}%2C{glat:.6f}%2C{name}"
-            "&mode=ride&coordinate=gaode&callnative=1",
-            "baidu": f"{self._baidu_origin}&destination=latlng%3A{blat:.6f}%2C{blon:.6f}"
-            f"%7Cname%3A{name}&mode=riding&coord_type=bd09ll&output=html&src=yizhan",
+            "amap": f"{self._amap_from}&to={view.amap_to}&mode=ride&coordinate=gaode&callnative=1",
+            "baidu": f"{self._baidu_origin}&destination={view.baidu_destination}"
+            "&mode=riding&coord_type=bd09ll&output=html&src=yizhan",
         }
+
+
+class _StationView(NamedTuple):
+    """What every answer shows of one station, whoever asks: computed once per station
+    version (see ``_view``)."""
+
+    properties: Json  # station_properties(); copied before a request adds to it
+    positions: dict[CoordinateSystem, tuple[float, float]]  # rounded, per coordinate system
+    amap_to: str  # the quoted value of Amap's ``to`` parameter
+    baidu_destination: str  # the quoted value of Baidu's ``destination`` parameter
+
+
+@functools.lru_cache(maxsize=16_384)
+def _view(station: Station) -> _StationView:
+    """Cached by the Station's value (all its fields), so an edited station gets a new view and
+    two equal stations share one. 16,384 views are ~25 MB: the busy stations of a country."""
+    glon, glat = convert_point(station.lon, station.lat, CoordinateSystem.WGS84, _GCJ)
+    blon, blat = convert_point(glon, glat, _GCJ, _BD)  # = convert_point(.., WGS84, BD09)
+    name = _quoted(station.name)
+    return _StationView(
+        properties=station_properties(station),
+        positions={
+            CoordinateSystem.WGS84: (
+                round(station.lon, _COORD_DECIMALS),
+                round(station.lat, _COORD_DECIMALS),
+            ),
+            _GCJ: (round(glon, _COORD_DECIMALS), round(glat, _COORD_DECIMALS)),
+            _BD: (round(blon, _COORD_DECIMALS), round(blat, _COORD_DECIMALS)),
+        },
+        amap_to=f"{glon:.6f}%2C{glat:.6f}%2C{name}",
+        baidu_destination=f"latlng%3A{blat:.6f}%2C{blon:.6f}%7Cname%3A{name}",
+    )
 
 
 _GCJ: Final = CoordinateSystem.GCJ02

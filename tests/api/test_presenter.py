@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 
-from api.presenter import _RiderLinks, nearest_collection
+from api.presenter import _RiderLinks, _view, nearest_collection
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.position import LonLat
 from stations.hours import HoursStatus, Openness
@@ -58,7 +58,7 @@ def test_route_links_equal_urlencode_of_array_converted_positions() -> None:
         if i % 50 == 0:  # outside the GCJ-02 rectangle, and the antimeridian side
             origin, lon, lat = LonLat(-179.99, -45.0), 179.99, -45.01
         station = _station(i, lon, lat, name)
-        assert _RiderLinks(origin).route_links(station) == _oracle(origin, station), name
+        assert _RiderLinks(origin).route_links(_view(station)) == _oracle(origin, station), name
 
 
 def test_positions_in_the_answer_are_the_array_conversion_rounded() -> None:
