@@ -9,7 +9,7 @@ PORT   ?= 8000
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint bench venv clean chromium postgres
+.PHONY: run test lint bench bench-national bench-http bench-batch bench-all venv clean chromium postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,20 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check geo stations api
 	$(BIN)/mypy
 
+# Benchmarks print figures and say whether each target is met (never part of `make test`).
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/nearest.py
+
+bench-national: $(VENV)/.installed-test postgres
+	$(BIN)/python bench/national.py
+
+bench-http: $(VENV)/.installed-test
+	$(BIN)/python bench/http_load.py
+
+bench-batch: $(VENV)/.installed-test
+	$(BIN)/python bench/batch.py
+
+bench-all: bench bench-national bench-http bench-batch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
