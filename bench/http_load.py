@@ -85,7 +85,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 #: proto=IPPROTO_TCP. With --workers > 1 uvicorn binds the socket itself with proto 0, accepted
 #: sockets inherit it, and asyncio then skips TCP_NODELAY: every keep-alive response whose
 #: headers and body are separate writes waits for the client's delayed ACK (about 40 ms on
-#: Linux; uvicorn issue #3149). This is what a fix in ``yizhan serve`` or uvicorn would do.
+#: Linux; uvicorn issue #3149). ``yizhan serve`` no longer uses uvicorn's multi-worker
+#: supervisor (api/serving.py binds each worker's socket with IPPROTO_TCP), so the patch now
+#: changes nothing there; it is kept to measure plain uvicorn setups.
 NODELAY_PATCH = """
 import socket
 import uvicorn.config
@@ -460,8 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="an environment variable for both servers, e.g. OMP_NUM_THREADS=1 "
                          "(repeatable)")
     ap.add_argument("--patch-nodelay", action="store_true",
-                    help="patch uvicorn in both servers so --workers > 1 keeps TCP_NODELAY "
-                         "(uvicorn #3149), to measure what that fix gives")
+                    help="patch uvicorn's own multi-worker socket (uvicorn #3149); no effect on "
+                         "`yizhan serve`, whose workers bind their own sockets (api/serving.py)")
     args = ap.parse_args(argv)
     try:
         server_env = dict(item.split("=", 1) for item in args.server_env)
@@ -566,8 +568,8 @@ def report(cells: list[Cell], client: str, conns_list: list[int], *, patched: bo
     if not patched and any(c.workers > 1 and c.connections == 1 and 35 < c.load.p50_ms < 60
                            for c in cells):
         print("  NOTE: ~40 ms per request on one connection with --workers > 1 is Nagle's "
-              "algorithm meeting delayed ACKs: uvicorn's pre-bound socket loses TCP_NODELAY "
-              "(uvicorn #3149); --patch-nodelay measures without it")
+              "algorithm meeting delayed ACKs: a listening socket without TCP_NODELAY on "
+              "its accepted connections (uvicorn #3149; see api/serving.py)")
     spinning = [c for c in cells if max(c.per_process) > 1.1]
     if spinning:
         print(f"  NOTE: one worker process used more than one core ({spinning[0].server}, "
