@@ -240,7 +240,6 @@ def assign_workers(server_pid: int, server_port: int, pinned: list[Pinned]) -> N
         )
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 def test_serve_with_two_workers_converges_within_a_second(
     store: tuple[Path, str], tmp_path: Path
 ) -> None:
