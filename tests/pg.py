@@ -15,24 +15,24 @@ Set ``YIZHAN_PG_BINDIR`` to use binaries from somewhere other than /usr/lib/post
 from __future__ import annotations
 
 import itertools
-import os
-import pwd
 import shutil
-import socket
-import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
 from psycopg.rows import TupleRow
 
+from tools import pgtemp
+from tools.pgtemp import ENSURE, PgTempError
+
 TEMPLATE = "yizhan_template"  # PostGIS and nothing else; nobody connects to it
 TEST_DB = "yizhan_test"  # copied from the template; each test gets a schema in it
-ENSURE = "bash tools/ensure_postgres.sh"
+T = TypeVar("T")
 
 
 @dataclass
@@ -95,53 +95,40 @@ class PgServer:
         self._pg_ctl("stop", "-m", mode, "-w")
 
     def _pg_ctl(self, *args: str) -> None:
-        _run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args])
+        command = [*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args]
+        _setup(lambda: pgtemp.run(command))
 
 
 def find_bindir() -> Path:
     """The newest local PostgreSQL server's bin directory; fails (never skips) without one."""
-    override = os.environ.get("YIZHAN_PG_BINDIR")
-    candidates = (
-        [Path(override)]
-        if override
-        else sorted(
-            Path("/usr/lib/postgresql").glob("*/bin"),
-            key=lambda p: int(p.parent.name),
-            reverse=True,
-        )
-    )
-    where = override or "/usr/lib/postgresql/*/bin"
-    for bindir in candidates:
-        if (bindir / "pg_ctl").is_file() and (bindir / "initdb").is_file():
-            return bindir
-    pytest.fail(
-        f"no PostgreSQL server binaries (pg_ctl, initdb) in {where}: run `{ENSURE}` to"
-        " install Debian's postgresql and postgis packages",
-        pytrace=False,
-    )
+    return _setup(pgtemp.find_bindir)
+
+
+def _setup(step: Callable[[], T]) -> T:
+    """Run a setup step; a missing binary or a failed command FAILS the test (never skips)."""
+    try:
+        return step()
+    except PgTempError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @contextmanager
 def running_server() -> Iterator[PgServer]:
     """Start a server in a new temporary directory; stop it and remove everything after."""
     bindir = find_bindir()
-    run_as = _run_as()
+    prefix = _setup(pgtemp.run_as)
     # Not under pytest's tmp_path: that is private to root, and the server may run as postgres.
     root = Path(tempfile.mkdtemp(prefix="yizhan-pg-"))
     datadir = root / "data"
-    if run_as:
-        record = pwd.getpwnam("postgres")
-        os.chown(root, record.pw_uid, record.pw_gid)
-    server = PgServer(bindir, datadir, _free_port(), run_as)
+    pgtemp.prepare_root(root, prefix)
+    server = PgServer(bindir, datadir, pgtemp.free_port(), prefix)
     try:
-        _run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])  # fmt: skip
-        with (datadir / "postgresql.conf").open("a") as conf:  # keeps its owner, postgres
-            conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {server.port}\n"
-                f"unix_socket_directories = '{root}'\nfsync = off\nsynchronous_commit = off\n"
-                "full_page_writes = off\nmax_connections = 100\nshared_buffers = 64MB\n"
+        _setup(
+            lambda: pgtemp.init_cluster(
+                bindir, prefix, datadir, server.port,
+                {"max_connections": "100", "shared_buffers": "64MB"},
             )
+        )  # fmt: skip
         server.start()
         with server.admin() as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
@@ -177,28 +164,3 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     pg_server.drop_schema(url)
 
 
-def _run_as() -> list[str]:
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.fail(
-            f"running as root and there is no `postgres` user: run `{ENSURE}`", pytrace=False
-        )
-    return ["runuser", "-u", "postgres", "--"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, cwd="/", check=False)
-    if done.returncode != 0:
-        pytest.fail(
-            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}",
-            pytrace=False,
-        )
