@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Protocol
 
 import numpy as np
 import orjson
@@ -149,15 +149,7 @@ class NearestParams(_Params):
         return LonLat(wrapped, min(90.0, max(-90.0, lat)))
 
     def to_query(self, now: datetime) -> NearbyQuery:
-        at = self.open_at or now
-        return NearbyQuery(
-            at=at,
-            k=self.k,
-            radius_m=self.radius_m,
-            amenities=self.amenity_codes(),
-            kinds=self.kind_set(),
-            open_at=at if (self.open_now or self.open_at is not None) else None,
-        )
+        return _nearby_query(self, now, self.amenity_codes(), self.kind_set())
 
 
 def _check_kinds(kinds: list[str]) -> None:
@@ -392,15 +384,8 @@ class NearestBatchBody(BaseModel):
         return wrapped, np.clip(np.atleast_1d(lat), -90.0, 90.0)
 
     def to_query(self, now: datetime) -> NearbyQuery:
-        at = self.open_at or now
-        return NearbyQuery(
-            at=at,
-            k=self.k,
-            radius_m=self.radius_m,
-            amenities=tuple(self.amenities),
-            kinds=frozenset(Kind(k) for k in self.kinds),
-            open_at=at if (self.open_now or self.open_at is not None) else None,
-        )
+        kinds = frozenset(Kind(k) for k in self.kinds)
+        return _nearby_query(self, now, tuple(self.amenities), kinds)
 
 
 def _problem(error: ErrorDetails) -> Problem:
@@ -421,3 +406,26 @@ def _problem(error: ErrorDetails) -> Problem:
 def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= _SHOWN_INPUT_CHARS else text[: _SHOWN_INPUT_CHARS - 3] + "..."
+
+
+class _Instants(Protocol):
+    k: int
+    radius_m: float | None
+    open_now: bool
+    open_at: datetime | None
+
+
+def _nearby_query(
+    params: _Instants, now: datetime, amenities: tuple[str, ...], kinds: frozenset[Kind]
+) -> NearbyQuery:
+    """The locator's query for a single or a batch request: ``open_at`` (or ``now``) is the
+    instant every status is given for; either open_now or open_at keeps only open stations."""
+    at = params.open_at or now
+    return NearbyQuery(
+        at=at,
+        k=params.k,
+        radius_m=params.radius_m,
+        amenities=amenities,
+        kinds=kinds,
+        open_at=at if (params.open_now or params.open_at is not None) else None,
+    )
