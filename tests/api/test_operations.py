@@ -64,7 +64,8 @@ def test_loggable_query_hides_positions_and_anything_like_a_credential() -> None
     assert logged["lat"] == "34.261" and logged["lon"] == "108.942"
     assert logged["access_token"] == "***" and logged["API_KEY"] == "***"
     assert logged["k"] == "5" and logged["amenities"] == "water,microwave"
-    assert logged["crs"] == "gcj02" and len(logged["x"]) == 64
+    # x is no parameter of the API: written by name only (issue 9, item 6), no longer cut to 64.
+    assert logged["crs"] == "gcj02" and logged["x"] == "***"
 
 
 def test_every_request_gets_one_structured_record(
@@ -131,4 +132,6 @@ def test_a_real_server_logs_json_lines_without_tokens_or_positions(
     records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     nearest = [r for r in records if r["path"] == "/v1/stations/nearest"]
     assert len(nearest) == 1 and nearest[0]["query"]["lat"] == "34.261"
-    assert {r["path"] for r in records} >= {"/healthz", "/v1/stations/nope", "/readyz"}
+    # Paths by route template, never the raw path with its id (issue 9, item 6).
+    assert {r["path"] for r in records} >= {"/healthz", "/v1/stations/{station_id}", "/readyz"}
+    assert "nope" not in text
