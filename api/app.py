@@ -12,8 +12,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access_log import AccessLog, configure
-from api.limits import LimitBody
+from api.limits import LimitBody, QueryLimits
 from api.middleware import HeadAsGet
+from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routes import admin, exports, imports, maps, meta, stations
 from api.settings import Settings
@@ -49,8 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store_kind = "postgis" if is_postgres_url(str(settings.db)) else "geopackage"
     app.add_middleware(HeadAsGet)
     app.add_middleware(LimitBody)
+    app.add_middleware(QueryLimits)
     app.add_middleware(AccessLog)  # outermost: logs every answer, 413s and HEADs included
     install_problem_handlers(app)
+    install_openapi(app)
     app.include_router(stations.nearest_router)  # before /v1/stations/{station_id}
     app.include_router(stations.router)
     app.include_router(admin.router)

@@ -6,7 +6,8 @@ import re
 from http import HTTPStatus
 from typing import Annotated, Final
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import ProblemError
@@ -29,11 +30,21 @@ def get_store(request: Request) -> StationStore:
     return store
 
 
+#: Declares the bearer scheme in the OpenAPI document; the header is parsed by require_token,
+#: so that every failure gets the same 401 problem document.
+_BEARER_SCHEME: Final = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token made by `yizhan token create` (its secret, printed once).",
+)
+
+
 async def require_token(
-    request: Request, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER_SCHEME)] = None,
 ) -> Token:
     """The active token named by the Authorization header, or 401."""
-    match = _BEARER.fullmatch(authorization or "")
+    match = _BEARER.fullmatch(request.headers.get("authorization", ""))
     if match is None:
         raise _unauthorized()
     store = get_store(request)

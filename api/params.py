@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final, Protocol
 
 import numpy as np
@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from geo.crs import CoordinateSystem, convert_point, to_wgs84
 from geo.position import LonLat
-from stations.amenities import UnknownAmenity, check_codes
+from stations.amenities import CODES, UnknownAmenity, check_codes
 from stations.errors import InvalidInput, Problem
 from stations.locator import ListQuery, NearbyQuery
 from stations.model import Kind
@@ -26,9 +26,11 @@ MAX_LIMIT: Final = 1000
 # A "+" in a query string decodes to a space, so "+08:00" arrives as " 08:00".
 _SPACED_OFFSET: Final = re.compile(r"([T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 _ISO_INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-#: Instants outside this range cannot be a rider's arrival time (and overflow date arithmetic).
-EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
+#: Years outside this range cannot be a rider's arrival (and overflow date arithmetic). The
+#: year as written, in the instant's own offset: the rule a pattern in the schema can state.
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2099
+_INSTANT_PATTERN: Final = r"^20[0-9]{2}-"
 
 Latitude = Annotated[
     float,
@@ -45,15 +47,29 @@ Crs = Annotated[
         "Tencent), bd09 (Baidu)."
     ),
 ]
+
+
+def _listed_words(words: tuple[str, ...]) -> str:
+    """A regular expression for a comma-separated list of ``words`` (blanks around an item and
+    empty items are ignored, as the parser does). Documented, not enforced: the validators name
+    the unknown word and list the valid ones, which a pattern error cannot."""
+    word = "(?:" + "|".join(words) + ")"
+    return rf"^\s*(?:{word}\s*)?(?:,\s*(?:{word}\s*)?)*$"
+
+
 AmenityList = Annotated[
     str | None,
     Field(
-        description="Comma-separated amenity codes; every one must be present (see /v1/amenities)."
+        description="Comma-separated amenity codes; every one must be present (see /v1/amenities).",
+        json_schema_extra={"pattern": _listed_words(CODES)},
     ),
 ]
 KindList = Annotated[
     str | None,
-    Field(description="Comma-separated kinds: love_station, service_point."),
+    Field(
+        description="Comma-separated kinds: love_station, service_point.",
+        json_schema_extra={"pattern": _listed_words(tuple(k.value for k in Kind))},
+    ),
 ]
 
 
@@ -120,7 +136,8 @@ class NearestParams(_Params):
         AwareDatetime | None,
         Field(
             description="Keep only stations open at this ISO 8601 instant; it must carry a "
-            "UTC offset, e.g. 2026-11-27T12:30:00+08:00."
+            "UTC offset, e.g. 2026-11-27T12:30:00+08:00. Not together with open_now.",
+            json_schema_extra={"pattern": _INSTANT_PATTERN},
         ),
     ] = None
 
@@ -169,9 +186,15 @@ def _instant_text(value: Any) -> str:
 
 
 def _plausible_instant(value: datetime | None) -> datetime | None:
-    if value is not None and not EARLIEST <= value < LATEST:
-        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR}–{LAST_YEAR}")
     return value
+
+
+_LON: Final = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
+_LAT: Final = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+#: Four decimal numbers in range; the order of the latitudes is checked by the validator.
+_BBOX_PATTERN: Final = rf"^{_LON},{_LAT},{_LON},{_LAT}$"
 
 
 class StationParams(_Params):
@@ -183,7 +206,8 @@ class ListParams(_Params):
         str | None,
         Field(
             description="min_lon,min_lat,max_lon,max_lat in `crs`; min_lon > max_lon crosses "
-            "the antimeridian."
+            "the antimeridian; min_lat ≤ max_lat.",
+            json_schema_extra={"pattern": _BBOX_PATTERN},
         ),
     ] = None
     crs: Crs = CoordinateSystem.WGS84
@@ -241,8 +265,11 @@ def _split(value: str) -> list[str]:
 
 # -- POST /v1/stations/nearest:batch ------------------------------------------------------------
 
-#: Riders per batch request: a dispatch round for a city; 10,000 answers at k=5 are ~55 MB.
+#: Riders per batch request: a dispatch round for a city.
 MAX_BATCH_POINTS: Final = 10_000
+#: Features a batch may ask for (riders × k): each is ~1.4 KB of JSON, so the largest answer is
+#: ~150 MB, streamed; 10,000 riders at k=10, or 1,000 riders at the single query's k=100.
+MAX_BATCH_FEATURES: Final = 100_000
 _SHOWN_INPUT_CHARS: Final = 60
 
 # A JSON body has types: a quoted number or true is a mistake to report, never to coerce.
@@ -297,11 +324,16 @@ class NearestBatchBody(BaseModel):
         list[str],
         Field(
             description='Amenity codes as a JSON array, e.g. ["water", "microwave"]; all must '
-            "be present (see /v1/amenities)."
+            "be present (see /v1/amenities).",
+            json_schema_extra={"items": {"type": "string", "enum": list(CODES)}},
         ),
     ] = []
     kinds: Annotated[
-        list[str], Field(description='Kinds as a JSON array, e.g. ["love_station"].')
+        list[str],
+        Field(
+            description='Kinds as a JSON array, e.g. ["love_station"].',
+            json_schema_extra={"items": {"type": "string", "enum": [k.value for k in Kind]}},
+        ),
     ] = []
     open_now: Annotated[
         bool, Field(strict=True, description="Keep only stations open now (server clock).")
@@ -310,9 +342,18 @@ class NearestBatchBody(BaseModel):
         AwareDatetime | None,
         Field(
             description="Keep only stations open at this ISO 8601 instant with a UTC offset, "
-            "e.g. 2026-11-27T12:30:00+08:00."
+            "e.g. 2026-11-27T12:30:00+08:00. Not together with open_now.",
+            json_schema_extra={"pattern": _INSTANT_PATTERN},
         ),
     ] = None
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _integral_number(cls, value: Any) -> Any:
+        # JSON has one number type: 5.0 is the integer 5 (JSON Schema says so too).
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     @field_validator("amenities", "kinds", mode="before")
     @classmethod
@@ -339,8 +380,9 @@ class NearestBatchBody(BaseModel):
     @field_validator("open_at", mode="before")
     @classmethod
     def _iso_text(cls, value: Any) -> Any:
-        # No "+"-as-space repair: a JSON string is not URL-decoded.
-        return _instant_text(value)
+        # null is "no instant", as the schema says; no "+"-as-space repair: a JSON string is
+        # not URL-decoded.
+        return None if value is None else _instant_text(value)
 
     @field_validator("open_at", mode="after")
     @classmethod
@@ -374,7 +416,19 @@ class NearestBatchBody(BaseModel):
         if body.open_now and body.open_at is not None:
             reason = "give either open_now: true or open_at, not both"
             raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
+        body.check_work()
         return body
+
+    def check_work(self) -> None:
+        """Refuse a batch asking for more than ``MAX_BATCH_FEATURES`` features (points × k)."""
+        features = len(self.points) * self.k
+        if features > MAX_BATCH_FEATURES:
+            most_k = max(1, MAX_BATCH_FEATURES // len(self.points))
+            reason = (
+                f"{len(self.points)} points × k={self.k} asks for {features} stations; at most "
+                f"{MAX_BATCH_FEATURES} per request: lower k to {most_k} or split the points"
+            )
+            raise InvalidInput([Problem("k", reason), Problem("points", reason)])
 
     def origins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The riders' positions in WGS-84 (lon, lat), exactly as ``NearestParams.origin``

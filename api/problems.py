@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.route_table import matching_templates
 from api.schemas import PROBLEM_JSON
 from geo.position import InvalidCoordinate
 from stations.errors import (
@@ -68,14 +69,17 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+#: RFC 9110's names where Python's HTTPStatus still has the older RFC 7231 ones.
+_TITLES: Final = {413: "Content Too Large", 414: "URI Too Long"}
+
+
 def problem_response(
     status: int, detail: str, *, instance: str | None = None, **extra: object
 ) -> Response:
     """A problem+json response; ``extra`` members are added to the body (RFC 9457 §3.2)."""
-    phrase = HTTPStatus(status).phrase
     body: dict[str, object] = {
         "type": "about:blank",
-        "title": phrase,
+        "title": _TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
@@ -107,11 +111,11 @@ def _domain_handler(status: HTTPStatus) -> Handler:
         headers: dict[str, str] = {}
         detail = str(exc)
         if isinstance(exc, InvalidInput):
-            shown = exc.problems[:MAX_LISTED_PROBLEMS]
-            extra["errors"] = [{"field": p.field, "reason": p.reason} for p in shown]
-            if len(exc.problems) > len(shown):
-                more = len(exc.problems) - len(shown)
-                detail = "; ".join(str(p) for p in shown) + f"; and {more} more problems"
+            errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+            if len(errors) > MAX_LISTED_PROBLEMS:
+                detail, extra["errors"] = listed(errors)
+            else:
+                extra["errors"] = errors
         if isinstance(exc, VersionMismatch):
             extra["current_version"] = exc.current_version
             headers["ETag"] = f'"{exc.current_version}"'
@@ -138,9 +142,18 @@ async def _problem_error(request: Request, exc: ProblemError) -> Response:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    errors = [_field_error(e) for e in exc.errors()]
-    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    detail, errors = listed([_field_error(e) for e in exc.errors()])
     return problem_response(422, detail, instance=request.url.path, errors=errors)
+
+
+def listed(errors: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
+    """A detail naming the first ``MAX_LISTED_PROBLEMS`` field problems (and how many more
+    there are) and those problems, for a problem document of bounded size."""
+    shown = errors[:MAX_LISTED_PROBLEMS]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in shown)
+    if len(errors) > len(shown):
+        detail += f"; and {len(errors) - len(shown)} more problems"
+    return detail, shown
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -150,7 +163,23 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     response = problem_response(exc.status_code, detail, instance=request.url.path)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        # Starlette names only the first route whose path matched; RFC 9110 §15.5.6 wants
+        # every method the resource takes (GET /v1/stations and POST /v1/stations are two).
+        allowed = ", ".join(sorted(allowed_methods(request)))
+        response.headers["Allow"] = allowed
+        response.body = _json_with(response.body, detail=f"use one of: {allowed}")
+        response.headers["Content-Length"] = str(len(response.body))
     return response
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """Every method some route of the app takes at this request's path."""
+    return {m for t in matching_templates(request.app, request.url.path) for m in t.methods}
+
+
+def _json_with(body: bytes | memoryview, **members: object) -> bytes:
+    return orjson.dumps({**orjson.loads(bytes(body)), **members})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

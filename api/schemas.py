@@ -6,9 +6,11 @@ per request; the tests check real responses against them.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from stations.amenities import CODES
 
 PROBLEM_JSON: Final = "application/problem+json"
 GEOJSON: Final = "application/geo+json"
@@ -85,6 +87,62 @@ class StationCollection(BaseModel):
     query: dict[str, Any] | None = None
     links: list[dict[str, str]] | None = None
     timeStamp: str | None = None  # noqa: N815
+
+
+# -- request bodies the admin routes validate themselves (every bad field reported at once) --
+
+AmenityCode = Annotated[str, Field(json_schema_extra={"enum": list(CODES)})]
+_AMENITIES_DOC: Final = "Amenity codes (see /v1/amenities): a JSON array, or one string with ';'."
+Amenities = list[AmenityCode] | str
+
+
+class StationCreate(BaseModel):
+    """A new station; lon/lat in the request's `crs`. Omitted optional fields stay empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(None, max_length=64, description="Chosen id; omitted: one is made.")
+    name: str = Field(max_length=100)
+    kind: Literal["love_station", "service_point"]
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    address: str | None = Field(None, max_length=200)
+    district_code: str = Field(pattern=r"^[1-9][0-9]{5}$", description="6-digit adcode")
+    amenities: Amenities = Field([], description=_AMENITIES_DOC)
+    opening_hours: str | None = Field(
+        None, max_length=500, description="OSM opening_hours syntax, e.g. Mo-Fr 08:00-18:00"
+    )
+    phone: str | None = Field(None, max_length=40)
+    host: str | None = Field(None, max_length=100)
+    status: Literal["active", "closed_temporarily"] = "active"
+
+
+class StationUpdate(BaseModel):
+    """A JSON merge patch (RFC 7396): only the fields to change; null clears an optional one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=100)
+    kind: Literal["love_station", "service_point"] | None = None
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    address: str | None = Field(None, max_length=200)
+    district_code: str | None = Field(None, pattern=r"^[1-9][0-9]{5}$")
+    amenities: Amenities | None = Field(None, description=_AMENITIES_DOC)
+    opening_hours: str | None = Field(None, max_length=500)
+    phone: str | None = Field(None, max_length=40)
+    host: str | None = Field(None, max_length=100)
+    status: Literal["active", "closed_temporarily"] | None = None
+
+
+class AmenitiesObject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amenities: list[AmenityCode]
+
+
+class AmenitiesReplace(RootModel[list[AmenityCode] | AmenitiesObject]):
+    """The whole amenity set: a JSON array of codes, or {"amenities": [...]}."""
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -12,16 +12,23 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth import ExpectedVersion, StoreDep, TokenDep
-from api.deps import LiveDep, reject_repeated_params
+from api.deps import LiveDep
+from api.openapi import json_body
 from api.params import StationParams
 from api.presenter import station_feature
-from api.routes.stations import GeoJSONResponse
-from api.schemas import StationFeature, problem_responses
+from api.responses import GeoJSONResponse
+from api.schemas import (
+    AmenitiesReplace,
+    StationCreate,
+    StationFeature,
+    StationUpdate,
+    problem_responses,
+)
 from stations import editing
 from stations.errors import InvalidInput, Problem
 from stations.hours import SHANGHAI, Hours, HoursStatus, Openness
@@ -30,7 +37,6 @@ from stations.model import Station, StationId, Status
 router = APIRouter(
     prefix="/v1",
     tags=["admin"],
-    dependencies=[Depends(reject_repeated_params)],
     responses=problem_responses(401, 403, 404, 412, 413, 422, 428),
 )
 
@@ -45,6 +51,8 @@ class RevertParams(StationParams):
     status_code=201,
     response_class=GeoJSONResponse,
     response_model=StationFeature,
+    responses=problem_responses(409),
+    openapi_extra={"requestBody": json_body(StationCreate)},
 )
 async def create_station(
     request: Request,
@@ -67,6 +75,11 @@ async def create_station(
     operation_id="patchStation",
     response_class=GeoJSONResponse,
     response_model=StationFeature,
+    openapi_extra={
+        "requestBody": json_body(
+            StationUpdate, media_types=("application/json", "application/merge-patch+json")
+        )
+    },
 )
 async def patch_station(
     station_id: str,
@@ -92,6 +105,7 @@ async def patch_station(
     operation_id="replaceStationAmenities",
     response_class=GeoJSONResponse,
     response_model=StationFeature,
+    openapi_extra={"requestBody": json_body(AmenitiesReplace)},
 )
 async def replace_amenities(
     station_id: str,

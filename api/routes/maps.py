@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api.deps import LiveDep, reject_repeated_params
+from api.deps import LiveDep
 from api.maps.publish import data_date_of, publishable
 from api.maps.render import page_html, render_map
 from api.maps.texts import Lang, Tiles
@@ -30,7 +30,6 @@ _CREATE_LOCK: Final = threading.Lock()
 
 router = APIRouter(
     tags=["map"],
-    dependencies=[Depends(reject_repeated_params)],
     responses=problem_responses(422),
 )
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Final
 
+import numpy as np
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from api.deps import CatalogDep, reject_repeated_params
+from api.deps import CatalogDep
+from api.openapi import json_body, query_parameters
 from api.params import ListParams, NearestBatchBody, NearestParams, StationParams
 from api.presenter import (
     listing_collection,
@@ -22,18 +26,19 @@ from api.presenter import (
     station_feature,
 )
 from api.problems import ProblemError
+from api.responses import GeoJSONResponse
 from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
+from geo.crs import CoordinateSystem
 from stations.batch import find_nearby_many
 from stations.catalog import Catalog
 from stations.errors import StationNotFound
 from stations.hours import SHANGHAI, HoursStatus, Openness
-from stations.locator import find_nearby, list_stations, station_hours
+from stations.locator import NearbyQuery, find_nearby, list_stations, station_hours
 from stations.model import StationId
 
 router = APIRouter(
     prefix="/v1",
     tags=["stations"],
-    dependencies=[Depends(reject_repeated_params)],
     responses=problem_responses(422, 500),
 )
 
@@ -42,56 +47,6 @@ class NearestBatchResults(BaseModel):
     """The answer to a batch: ``results[i]`` answers ``points[i]``."""
 
     results: list[StationCollection]
-
-
-class GeoJSONResponse(JSONResponse):
-    """GeoJSON encoded by orjson (a JSONResponse subclass so OpenAPI shows the schema)."""
-
-    media_type = GEOJSON
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
-
-def _inlined_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its ``$defs`` inlined, so its references resolve anywhere."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline(defs[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(value) for value in node]
-        return node
-
-    inlined: dict[str, Any] = inline(schema)
-    return inlined
-
-
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """An OpenAPI requestBody for a model the route validates itself (to name a point's field
-    ``points[i].lat``)."""
-    return {"required": True, "content": {"application/json": {"schema": _inlined_schema(model)}}}
-
-
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """OpenAPI query parameters for a model the route validates itself."""
-    schema = _inlined_schema(model)
-    required = set(schema.get("required", []))
-    return [
-        {
-            "name": name,
-            "in": "query",
-            "required": name in required,
-            "schema": field,
-            "description": field.get("description", ""),
-        }
-        for name, field in schema["properties"].items()
-    ]
 
 
 def _nearest_params(request: Request) -> NearestParams:
@@ -117,11 +72,10 @@ nearest_router = APIRouter(prefix="/v1", tags=["stations"], responses=problem_re
     operation_id="findNearestStations",
     response_class=GeoJSONResponse,
     response_model=StationCollection,
-    openapi_extra={"parameters": _query_parameters(NearestParams)},
+    openapi_extra={"parameters": query_parameters(NearestParams)},
 )
 async def find_nearest_stations(request: Request) -> GeoJSONResponse:
     """Stations near a position, nearest first (geodesic distance, ties by id)."""
-    await reject_repeated_params(request)
     q = _nearest_params(request)
     catalog: Catalog = request.app.state.live.catalog
     q.check_instants()
@@ -138,7 +92,7 @@ async def find_nearest_stations(request: Request) -> GeoJSONResponse:
     response_class=JSONResponse,
     response_model=NearestBatchResults,
     responses=problem_responses(413),
-    openapi_extra={"requestBody": _json_body(NearestBatchBody)},
+    openapi_extra={"requestBody": json_body(NearestBatchBody)},
 )
 async def find_nearest_stations_batch(request: Request, catalog: CatalogDep) -> Response:
     """Stations near each of up to 10,000 positions: one FeatureCollection each, in order."""
@@ -153,17 +107,44 @@ async def find_nearest_stations_batch(request: Request, catalog: CatalogDep) -> 
         )
     raw = await request.body()
     now = datetime.now(SHANGHAI)  # one instant for every rider, as if asked at once
-    # Up to seconds of work for a full batch: off the event loop, so other requests flow.
-    content = await run_in_threadpool(_batch_answer, catalog, raw, now)
-    return Response(content, media_type="application/json")
+    body = await run_in_threadpool(NearestBatchBody.parse, raw)
+    return StreamingResponse(_batch_answer(catalog, body, now), media_type="application/json")
 
 
-def _batch_answer(catalog: Catalog, raw: bytes, now: datetime) -> bytes:
-    body = NearestBatchBody.parse(raw)
+#: Features computed and encoded per step of a batch answer (~7 MB of JSON): the answer is
+#: streamed, so a maximal batch holds one step in memory, not the whole 150 MB document.
+BATCH_STEP_FEATURES: Final = 5000
+
+
+async def _batch_answer(
+    catalog: Catalog, body: NearestBatchBody, now: datetime
+) -> AsyncIterator[bytes]:
+    """``{"results": [...]}``, one step of riders at a time, each step off the event loop so
+    other requests flow; a client that leaves stops the work after the current step."""
     query = body.to_query(now)
     lon, lat = body.origins()
+    step = max(1, BATCH_STEP_FEATURES // body.k)
+    yield b'{"results":['
+    for start in range(0, len(lon), step):
+        chunk = slice(start, start + step)
+        encoded = await run_in_threadpool(
+            _batch_step, catalog, lon[chunk], lat[chunk], body.crs, query
+        )
+        yield encoded if start == 0 else b"," + encoded
+    yield b"]}"
+
+
+def _batch_step(
+    catalog: Catalog,
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    crs: CoordinateSystem,
+    query: NearbyQuery,
+) -> bytes:
+    """The riders' FeatureCollections, comma-separated JSON."""
     matches = find_nearby_many(catalog, lon, lat, query)
-    return orjson.dumps({"results": nearest_collections(matches, lon, lat, body.crs, query.at)})
+    documents = nearest_collections(matches, lon, lat, crs, query.at)
+    return b",".join(orjson.dumps(d) for d in documents)
 
 
 @router.get(

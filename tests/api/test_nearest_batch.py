@@ -185,7 +185,8 @@ def test_a_body_over_the_limit_is_a_413_problem(synthetic_client: TestClient) ->
         ({"kk": 3}, "kk"),  # a typo is refused, never ignored
         ({"k": 0}, "k"),
         ({"k": 101}, "k"),
-        ({"k": 2.0}, "k"),
+        ({"k": 2.5}, "k"),
+        ({"k": "2"}, "k"),  # a quoted number
         ({"radius_m": 50_001}, "radius_m"),
         ({"radius_m": 0}, "radius_m"),
         ({"crs": "WGS84"}, "crs"),
