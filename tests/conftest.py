@@ -1,14 +1,44 @@
-"""Shared fixtures: real stores in tmp dirs, station factories."""
+"""Shared fixtures: real stores in tmp dirs, station factories; the suite's Hypothesis profile."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from stations.model import Kind, StationDraft, StationId, Status
+
+# Property tests are a gate: a red run must mean a regression, never an unlucky draw, and a
+# failure must not follow the clone around. So by default (``make test``) every property test
+# runs the same examples on every run (they change only with Hypothesis's version or the test's
+# source), and nothing is remembered between runs.
+# Loaded here, before any test module is imported, so each test's own ``@settings`` (which keep
+# their ``max_examples``) inherit it.
+settings.register_profile(
+    "ci",
+    derandomize=True,  # examples seeded from a hash of the test itself, not from the clock
+    database=None,  # no .hypothesis/examples replaying an old failure (derandomize implies it)
+    print_blob=True,  # a failure prints @reproduce_failure(...) to replay it anywhere
+    # Run time on a loaded 2-core box says nothing about the code: no deadline per example and
+    # no health check on how long data generation takes (the other health checks are not timed).
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# Exploring locally: ``HYPOTHESIS_PROFILE=dev pytest ...`` (or ``--hypothesis-profile=dev``)
+# draws fresh examples on every run (``--hypothesis-seed=N`` pins them) and keeps failures in
+# the git-ignored .hypothesis/ database so that they replay until fixed. CI never loads it.
+settings.register_profile(
+    "dev",
+    derandomize=False,
+    print_blob=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # A PostgreSQL/PostGIS server started by the suite itself, for the PostGIS store's tests.
 pytest_plugins = ("tests.pg",)
