@@ -19,20 +19,16 @@ station, where all stations are within the bound's 1 % of each other) are answer
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from geo.geodesic import MIN_CURVATURE_RADIUS_M, WGS84
-from geo.nearest import _BOUND_SLACK_M, _chord_for_distance, _first_fetch, unit_vectors
-
-if TYPE_CHECKING:
-    from geo.nearest import NearestIndex
+from geo.geodesic import WGS84
+from geo.sphere import chord_for_distance, chords_for, first_fetch, unit_vectors
 
 #: Query points per chunk: bounds memory (a few tens of MB at k=1) while keeping numpy calls
 #: large enough that their per-call overhead is noise.
@@ -46,6 +42,48 @@ _ROUNDS: Final = 3
 
 FloatArray = NDArray[np.float64]
 Progress = Callable[[int], None]
+
+
+class Hit(Protocol):
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def distance_m(self) -> float: ...
+
+    @property
+    def bearing_deg(self) -> float: ...
+
+
+class NearestIndex(Protocol):
+    """What the batch search needs of ``geo.nearest.NearestIndex`` (which imports this module,
+    so this one names it by its shape)."""
+
+    def __len__(self) -> int: ...
+
+    @property
+    def lon_deg(self) -> FloatArray: ...
+
+    @property
+    def lat_deg(self) -> FloatArray: ...
+
+    @property
+    def answer_positions(self) -> NDArray[np.int64] | None: ...
+
+    def query_chords(
+        self, normals: FloatArray, k: int, max_chord: float
+    ) -> tuple[FloatArray, NDArray[np.intp]]: ...
+
+    def nearest(
+        self,
+        lon_deg: float,
+        lat_deg: float,
+        k: int,
+        *,
+        mask: NDArray[np.bool_] | None = None,
+        mask_fraction: float | None = None,
+        max_distance_m: float | None = None,
+    ) -> Sequence[Hit]: ...
 
 
 class Neighbours(NamedTuple):
@@ -90,14 +128,14 @@ def nearest_many(
         mask = np.asarray(mask, dtype=np.bool_)  # the scalar path reads it by truth value
         if mask_fraction is None:
             mask_fraction = np.count_nonzero(mask) / max(1, mask.size)
-    first_fetch = min(_first_fetch(k, mask_fraction if mask is not None else None), len(index))
+    first = min(first_fetch(k, mask_fraction if mask is not None else None), len(index))
     chunk = max(1, chunk_points)
     starts = range(0, n, chunk)
 
     def settle(start: int) -> NDArray[np.intp]:
         """Answer the chunk's provable rows into ``result``; return the others."""
         rows = np.arange(start, min(n, start + chunk))
-        fetch = first_fetch
+        fetch = first
         for _round in range(_ROUNDS):
             step = max(1, _MAX_CELLS // fetch)
             parts = [
@@ -179,7 +217,7 @@ def _vectorised(
     complete = np.full(rows.size, fetch >= len(index)) | c.padded
     if width == k:
         kth = np.where(hit[:, -1], top_dist[:, -1], np.inf)
-        complete |= hit[:, -1] & (c.last_chord > _chords_for(kth))
+        complete |= hit[:, -1] & (c.last_chord > chords_for(kth))
     done = np.flatnonzero(complete)
     hit, top_dist, order = hit[done], top_dist[done], order[done]
     top_az = np.take_along_axis(c.azimuth[done], order, axis=1)
@@ -211,11 +249,8 @@ class _Candidates(NamedTuple):
         max_distance_m: float | None,
     ) -> _Candidates:
         size, m = len(index), lon.size
-        # The batch path shares the index's internals (same package): its tree and columns.
-        chords, found = index._tree.query(  # type: ignore[union-attr]
-            unit_vectors(lon, lat),
-            k=fetch,
-            distance_upper_bound=_chord_for_distance(max_distance_m),
+        chords, found = index.query_chords(
+            unit_vectors(lon, lat), fetch, chord_for_distance(max_distance_m)
         )
         chords = chords.reshape(m, fetch)
         found = found.reshape(m, fetch).astype(np.int64)
@@ -232,11 +267,11 @@ class _Candidates(NamedTuple):
         _measure(index, first, lon, lat, safe, dist, azimuth)
         bound = np.where(first, dist, -np.inf).max(axis=1)
         bound[rank[:, -1] < k] = np.inf
-        later = eligible & ~first & (chords <= _chords_for(bound)[:, None])
+        later = eligible & ~first & (chords <= chords_for(bound)[:, None])
         _measure(index, later, lon, lat, safe, dist, azimuth)
         if max_distance_m is not None:
             dist[dist > max_distance_m] = np.inf
-        positions = index._position_array
+        positions = index.answer_positions
         original = safe if positions is None else positions[safe]
         return cls(original, dist, azimuth, ~valid[:, -1], chords[:, -1])
 
@@ -256,7 +291,7 @@ def _measure(
     if row.size == 0:
         return
     pos = found[row, col]
-    az, d = _inverse(lon[row], lat[row], index._lon[pos], index._lat[pos])
+    az, d = _inverse(lon[row], lat[row], index.lon_deg[pos], index.lat_deg[pos])
     dist[row, col] = d
     azimuth[row, col] = az
 
@@ -268,15 +303,6 @@ def _inverse(
     makes, so equal inputs give equal bits."""
     az, _back, d = WGS84.inv(lon1, lat1, lon2, lat2)
     return np.asarray(az), np.asarray(d)
-
-
-def _chords_for(distance_m: FloatArray) -> FloatArray:
-    """``geo.nearest._chord_for_distance`` elementwise (inf stays inf): the largest chord
-    between unit normals of points at most that far apart, slightly over, never under."""
-    psi_rad = (distance_m + _BOUND_SLACK_M) / MIN_CURVATURE_RADIUS_M
-    half = np.minimum(psi_rad, math.pi) / 2.0  # keeps sin() away from inf
-    chord = 2.0 * np.sin(half) * (1.0 + 1e-12) + 1e-15
-    return np.where(psi_rad >= math.pi, np.inf, chord)
 
 
 def _compass(azimuth_deg: FloatArray, distance_m: FloatArray) -> FloatArray:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo.geodesic import MIN_CURVATURE_RADIUS_M, distances_m
-from geo.nearest import unit_vectors
+from geo.sphere import unit_vectors
 
 RADIUS_M: Final = 30.0
 #: Names usually start with district and street ("碑林区东关南街…"), which lifts the ratio of

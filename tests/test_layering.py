@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,58 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import fastapi\nfrom api.app import create_app\n")
     assert {"fastapi", "api"} <= _imports(bad)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path, known: set[str]) -> set[str]:
+    """The project modules ``path`` imports anywhere in it (functions and TYPE_CHECKING blocks
+    included): ``from a.b import c`` counts as a.b.c when that is a module, else as a.b."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found & known
+
+
+def import_cycles(packages: list[str]) -> list[list[str]]:
+    """Every elementary cycle's smallest rotation found by depth-first search, as module names."""
+    paths = {_module_name(p): p for package in packages for p in _modules(package)}
+    known = set(paths)
+    graph = {name: sorted(_imported_modules(path, known) - {name}) for name, path in paths.items()}
+    cycles: set[tuple[str, ...]] = set()
+
+    def visit(node: str, stack: list[str]) -> None:
+        for nxt in graph[node]:
+            if nxt in stack:
+                cycle = stack[stack.index(nxt) :]
+                turn = cycle.index(min(cycle))
+                cycles.add(tuple(cycle[turn:] + cycle[:turn]))
+            elif nxt > stack[0]:  # each cycle is searched from its smallest module only
+                visit(nxt, [*stack, nxt])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    return [list(c) for c in sorted(cycles)]
+
+
+def test_no_import_cycle_inside_a_package() -> None:
+    assert import_cycles(sorted(MAY_IMPORT)) == []
+
+
+def test_the_cycle_finder_sees_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg.b import thing\n")
+    (package / "b.py").write_text("def f() -> None:\n    from pkg import a\n")
+    (package / "c.py").write_text("import pkg.a\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert import_cycles(["pkg"]) == [["pkg.a", "pkg.b"]]

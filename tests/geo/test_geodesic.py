@@ -16,7 +16,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geo.geodesic import MIN_CURVATURE_RADIUS_M, distance_bearing, distance_m, distances_m
-from geo.nearest import _BOUND_SLACK_M, unit_vectors
+from geo.sphere import BOUND_SLACK_M as _BOUND_SLACK_M
+from geo.sphere import unit_vectors
 
 ORACLE = Geodesic.WGS84
 DISTANCE_TOL_M = 1e-6

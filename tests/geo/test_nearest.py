@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from geo.geodesic import distance_m
-from geo.nearest import Hit, NearestIndex, unit_vectors
+from geo.nearest import Hit, NearestIndex
+from geo.sphere import unit_vectors
 
 ORACLE = Geodesic.WGS84
 MM = 1e-3
