@@ -165,7 +165,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         response.headers.update(exc.headers)
     if exc.status_code == 405:
         # Starlette names only the first route whose path matched; RFC 9110 §15.5.6 wants
-        # every method the resource takes (GET /v1/stations and POST /v1/stations are two).
+        # every method the resource takes (GET /v1/stations and POST /v1/stations are two
+        # routes of one resource).
         allowed = ", ".join(sorted(allowed_methods(request)))
         response.headers["Allow"] = allowed
         response.body = _json_with(response.body, detail=f"use one of: {allowed}")
@@ -174,8 +175,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 def allowed_methods(request: Request) -> set[str]:
-    """Every method some route of the app takes at this request's path."""
-    return {m for t in matching_templates(request.app, request.url.path) for m in t.methods}
+    """The methods of the resource at this request's path: its most specific route template
+    (a literal path such as /v1/stations/nearest before /v1/stations/{station_id})."""
+    found = matching_templates(request.app, request.url.path)
+    return set(found[0].methods) if found else set()
 
 
 def _json_with(body: bytes | memoryview, **members: object) -> bytes:

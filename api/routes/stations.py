@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.deps import CatalogDep
@@ -84,6 +85,15 @@ async def find_nearest_stations(request: Request) -> GeoJSONResponse:
     origin = q.origin()
     matches = find_nearby(catalog, origin, query)
     return GeoJSONResponse(nearest_collection(matches, origin, q.crs, query.at))
+
+
+@nearest_router.api_route(
+    "/stations/nearest:batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def refuse_batch_method() -> None:
+    """The batch takes POST only; without this route, GET would ask for a station with the id
+    "nearest:batch" and answer 404."""
+    raise StarletteHTTPException(HTTPStatus.METHOD_NOT_ALLOWED)
 
 
 @router.post(

@@ -102,7 +102,9 @@ def test_an_empty_bbox_is_not_schema_valid(document: dict[str, Any]) -> None:
     [
         ("DELETE", "/v1/stations", "GET, HEAD, POST"),
         ("PUT", "/v1/stations/x-1", "DELETE, GET, HEAD, PATCH"),
-        ("POST", "/v1/stations/nearest", "DELETE, GET, HEAD, PATCH"),  # and the id route
+        ("POST", "/v1/stations/nearest", "GET, HEAD"),
+        ("GET", "/v1/stations/nearest:batch", "POST"),
+        ("HEAD", "/v1/stations/nearest:batch", "POST"),
         ("GET", "/v1/imports", "POST"),
         ("DELETE", "/healthz", "GET, HEAD"),
     ],
@@ -111,6 +113,8 @@ def test_a_405_names_every_method_of_the_resource(
     client: TestClient, method: str, path: str, allowed: str
 ) -> None:
     response = client.request(method, path)
-    assert_problem(response, 405)
+    assert response.status_code == 405
     assert response.headers["allow"] == allowed
-    assert allowed in response.json()["detail"]
+    if method != "HEAD":
+        assert_problem(response, 405)
+        assert allowed in response.json()["detail"]
