@@ -6,7 +6,9 @@ and reason. With a token, every row must lie in the token's districts (for an up
 station is now, too). Rows that would create a likely duplicate of a nearby station
 (``stations.duplicates``) are listed, and block the import unless duplicates are allowed. A dry
 run checks and counts against the store without writing. ``import_data`` is the one path the
-command line and the HTTP API share.
+command line and the HTTP API share. Files past a limit of ``stations.import_limits`` are
+refused whole (ImportFileError); an import asked to stop (``cancelled``) stops within a few
+hundred rows, before anything is written or by rolling its transaction back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from geo.crs import CoordinateSystem
 from stations.duplicates import Duplicate, Place, likely_duplicates
@@ -29,6 +32,7 @@ from stations.import_formats import (
     read_rows,
     xlsx_rows,
 )
+from stations.import_limits import Cancelled, ImportCancelled, stop_if_cancelled
 from stations.model import Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
 from stations.tokens import Token
@@ -37,6 +41,8 @@ from stations.validation import validate_draft
 __all__ = [
     "CSV_COLUMNS",
     "SUFFIXES",
+    "Cancelled",
+    "ImportCancelled",
     "ImportReport",
     "Rejection",
     "csv_rows",
@@ -49,6 +55,8 @@ __all__ = [
 ]
 
 Progress = Callable[[int], None]
+#: Rows validated between two questions to ``cancelled`` (~10 ms of work).
+_CHECK_EVERY: Final = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +127,7 @@ def import_file(
     allow_duplicates: bool = False,
     token: Token | None = None,
     progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> ImportReport:
     """``import_data`` on the file at ``path`` (format from its suffix)."""
     try:
@@ -134,6 +143,7 @@ def import_file(
         allow_duplicates=allow_duplicates,
         token=token,
         progress=progress,
+        cancelled=cancelled,
     )
 
 
@@ -147,19 +157,23 @@ def import_data(
     allow_duplicates: bool = False,
     token: Token | None = None,
     progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> ImportReport:
     """Validate a file's bytes (.csv, .geojson/.json or .xlsx, from ``filename``'s suffix;
     positions in ``crs``) and, unless anything is rejected, duplicates are not allowed, or it is
     a dry run, save every row in one transaction, audited under the token's name (``cli``
-    without a token). Raises ImportFileError when the file cannot be read at all."""
+    without a token). Raises ImportFileError when the file cannot be read at all or passes a
+    limit, ImportCancelled (nothing written) once ``cancelled()`` is true."""
+    stop_if_cancelled(cancelled)
     return import_rows(
         store,
-        parse_rows(data, filename),
+        parse_rows(data, filename, cancelled),
         crs=crs,
         dry_run=dry_run,
         allow_duplicates=allow_duplicates,
         token=token,
         progress=progress,
+        cancelled=cancelled,
     )
 
 
@@ -172,21 +186,24 @@ def import_rows(
     allow_duplicates: bool = False,
     token: Token | None = None,
     progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> ImportReport:
     """``import_data`` on rows already read."""
     report = ImportReport(dry_run=dry_run, allow_duplicates=allow_duplicates)
-    drafts = _valid_drafts(rows, crs, report)
+    drafts = _valid_drafts(rows, crs, report, cancelled)
     stored = {s.id: s for s in store.list_stations()} if drafts else {}
     if token is not None:
         drafts = _in_scope(drafts, stored, token, report)
+    stop_if_cancelled(cancelled)
     report.duplicates = likely_duplicates(_places(drafts, stored))
     report.rejected.sort(key=lambda r: r.row)  # stable: fields keep their order in a row
     if report.rejected:
         return report
+    stop_if_cancelled(cancelled)
     counts = store.save_all(
         [draft for _, draft in drafts],
         dry_run=dry_run or report.blocked,
-        progress=progress,
+        progress=_stoppable(progress, cancelled, len(drafts)),
         actor=token.name if token is not None else "cli",
     )
     report.created, report.updated, report.unchanged = (
@@ -198,13 +215,35 @@ def import_rows(
     return report
 
 
+def _stoppable(progress: Progress | None, cancelled: Cancelled | None, total: int) -> Progress:
+    """``progress``, and a stop (ImportCancelled: the store rolls the transaction back) while
+    drafts remain. Once every draft is handled the stop is too late: the store may have
+    committed already, and the caller must learn that the import was written."""
+    handled = 0
+
+    def report(count: int) -> None:
+        nonlocal handled
+        handled += count
+        if progress is not None:
+            progress(count)
+        if handled < total:
+            stop_if_cancelled(cancelled)
+
+    return report
+
+
 def _valid_drafts(
-    rows: Iterable[RawRow], crs: CoordinateSystem, report: ImportReport
+    rows: Iterable[RawRow],
+    crs: CoordinateSystem,
+    report: ImportReport,
+    cancelled: Cancelled | None = None,
 ) -> list[tuple[int, StationDraft]]:
     drafts: list[tuple[int, StationDraft]] = []
     first_row_of_id: dict[str, int] = {}
     for row in rows:
         report.rows += 1
+        if report.rows % _CHECK_EVERY == 0:
+            stop_if_cancelled(cancelled)
         checked = _draft_or_problems(row, crs)
         if isinstance(checked, list):
             report.rejected.extend(checked)

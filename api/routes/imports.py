@@ -4,16 +4,24 @@ All or nothing. The answer is the import report: 200 when the import was written
 run, would be; otherwise nothing is written and the answer is a problem document carrying the
 same report members — 403 when the only problem is rows outside the token's districts, 422 for
 anything else (rejected rows, likely duplicates without ``allow_duplicates=true``).
+
+An import runs on a thread of its own small pool (IMPORT_THREADS), never on the pool that token
+checks and edits share, so imports cannot take every thread those need; and it stops (writing
+nothing) soon after its client disconnects, instead of working on for nobody.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import PurePath
 from typing import Any, Final
 
+import anyio
 import orjson
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -27,10 +35,17 @@ from api.schemas import problem_responses
 from geo.crs import CoordinateSystem
 from stations import importing
 from stations.errors import ImportFileError, InvalidInput, Problem
-from stations.importing import ImportReport
+from stations.importing import Cancelled, ImportCancelled, ImportReport
 
 FORM_FIELDS: Final = ("file", "crs", "dry_run", "allow_duplicates")
 _FLAGS: Final = {"true": True, "false": False}
+#: Imports that run at once (each on a thread); more wait for a turn. The threads that token
+#: checks and edits use are AnyIO's default pool (40), which imports never touch.
+IMPORT_THREADS: Final = 2
+#: The status logged for an import whose client went away before its answer (nginx's code).
+CLIENT_GONE: Final = 499
+#: One pool per event loop, made on first use (a limiter belongs to the loop it is used in).
+_import_pool: RunVar[anyio.CapacityLimiter] = RunVar("yizhan_import_pool")
 
 router = APIRouter(
     prefix="/v1", tags=["admin"], responses=problem_responses(400, 401, 403, 413, 415, 422)
@@ -114,8 +129,9 @@ async def import_stations(
         raise InvalidInput([Problem(k, reason) for k in unknown])
     upload = await _read_upload(request)
     try:
-        report = await run_in_threadpool(
-            lambda: importing.import_data(
+        report = await _while_connected(
+            request,
+            lambda cancelled: importing.import_data(
                 store,
                 upload.data,
                 upload.filename,
@@ -123,10 +139,13 @@ async def import_stations(
                 dry_run=upload.dry_run,
                 allow_duplicates=upload.allow_duplicates,
                 token=token,
-            )
+                cancelled=cancelled,
+            ),
         )
     except ImportFileError as exc:
         raise InvalidInput([Problem("file", str(exc))]) from exc
+    if report is None:
+        return Response(status_code=CLIENT_GONE)  # nobody reads it; the access log does
     if report.written and (report.created or report.updated):
         await run_in_threadpool(live.refresh)
     body = _report_body(report)
@@ -136,6 +155,54 @@ async def import_stations(
         )
         raise ProblemError(status, _detail(report), errors=_errors(report), **body)
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+async def _while_connected(
+    request: Request, work: Callable[[Cancelled], ImportReport]
+) -> ImportReport | None:
+    """``work(cancelled)`` on an import thread, ``cancelled()`` turning true when the client
+    disconnects; None if it did before the work finished (which then wrote nothing)."""
+    gone = threading.Event()
+    outcome: list[ImportReport | Exception] = []
+
+    async def run() -> None:
+        try:
+            report = await anyio.to_thread.run_sync(work, gone.is_set, limiter=_import_threads())
+            outcome.append(report)
+        except Exception as exc:  # raised below, outside the task group (which would wrap it)
+            outcome.append(exc)
+        finally:
+            watch.cancel_scope.cancel()  # done: stop waiting for a disconnect
+
+    async with anyio.create_task_group() as watch:
+        watch.start_soon(run)
+        await _disconnected(request)
+        gone.set()
+        # A turn not yet begun is given up at once; a running import is waited for (it sees
+        # ``gone`` within a few hundred rows).
+        watch.cancel_scope.cancel()
+    result = outcome[0] if outcome else None
+    if isinstance(result, ImportCancelled):
+        return None
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def _disconnected(request: Request) -> None:
+    """Return when the client has gone. The body has been read whole, so the server's next
+    message can only be the disconnect."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _import_threads() -> anyio.CapacityLimiter:
+    try:
+        return _import_pool.get()
+    except LookupError:
+        pool = anyio.CapacityLimiter(IMPORT_THREADS)
+        _import_pool.set(pool)
+        return pool
 
 
 async def _read_upload(request: Request) -> _Upload:
