@@ -45,7 +45,7 @@ from geo.position import LonLat
 from stations.amenities import CODES, mask_of
 from stations.catalog import Catalog
 from stations.hours import SHANGHAI, Hours, Openness
-from stations.locator import NearbyQuery, find_nearby, station_hours
+from stations.locator import NearbyQuery, find_nearby
 from stations.model import Kind, Station, StationId, Status
 
 # --------------------------------------------------------------------------------------------
@@ -490,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def matches_only(i: int) -> None:
         for hit in hits_per_query[i]:
-            station_hours(catalog, hit.position, AT)
+            catalog.hours[hit.position].status(AT)
 
     for i in range(len(points)):
         t0 = time.perf_counter_ns()

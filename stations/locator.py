@@ -70,11 +70,6 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
     ]
 
 
-def station_hours(catalog: Catalog, position: int, at: datetime) -> HoursStatus:
-    """The opening status at ``at`` and the next change, for a visible station."""
-    return catalog.hours[position].status(at)
-
-
 @dataclass(frozen=True, slots=True)
 class ListQuery:
     """A listing filter; ``bbox`` is (min_lon, min_lat, max_lon, max_lat) in degrees and

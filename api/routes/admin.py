@@ -30,9 +30,10 @@ from api.schemas import (
     problem_responses,
 )
 from stations import editing
+from stations.catalog import opening_status
 from stations.errors import InvalidInput, Problem
-from stations.hours import SHANGHAI, Hours, HoursStatus, Openness
-from stations.model import Station, StationId, Status
+from stations.hours import SHANGHAI
+from stations.model import Station, StationId
 
 router = APIRouter(
     prefix="/v1",
@@ -212,11 +213,7 @@ async def get_history(station_id: str, token: TokenDep, store: StoreDep) -> dict
 async def _written(station: Station, q: StationParams, live: LiveDep) -> Response:
     # This process answers couriers from the new data at once.
     await run_in_threadpool(live.refresh)
-    hours = (
-        Hours.parse(station.opening_hours).status(datetime.now(SHANGHAI))
-        if station.status is Status.ACTIVE
-        else HoursStatus(Openness.CLOSED, None)
-    )
+    hours = opening_status(station, datetime.now(SHANGHAI))
     return GeoJSONResponse(
         station_feature(station, q.crs, hours), headers={"ETag": f'"{station.version}"'}
     )

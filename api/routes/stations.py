@@ -31,10 +31,10 @@ from api.responses import GeoJSONResponse
 from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
 from geo.crs import CoordinateSystem
 from stations.batch import find_nearby_many
-from stations.catalog import Catalog
+from stations.catalog import Catalog, opening_status
 from stations.errors import StationNotFound
-from stations.hours import SHANGHAI, HoursStatus, Openness
-from stations.locator import NearbyQuery, find_nearby, list_stations, station_hours
+from stations.hours import SHANGHAI
+from stations.locator import NearbyQuery, find_nearby, list_stations
 from stations.model import StationId
 
 router = APIRouter(
@@ -177,13 +177,7 @@ async def get_station(
     etag = f'"{station.version}"'
     if if_none_match is not None and _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    now = datetime.now(SHANGHAI)
-    position = catalog.position.get(station.id)
-    hours = (
-        HoursStatus(Openness.CLOSED, None)  # retired: never open again
-        if position is None
-        else station_hours(catalog, position, now)
-    )
+    hours = opening_status(station, datetime.now(SHANGHAI))
     return GeoJSONResponse(station_feature(station, q.crs, hours), headers={"ETag": etag})
 
 
