@@ -27,13 +27,13 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import unquote_plus
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.instants import utc_now_text
 from api.maps.texts import LANGS, Tiles
 from api.params import MAX_K, MAX_LIMIT, MAX_RADIUS_M
 from api.route_table import matching_templates
@@ -289,7 +289,7 @@ class AccessLog:
         query_string: bytes = scope.get("query_string", b"")
         query = loggable_query(query_string)
         record = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": utc_now_text("milliseconds"),
             "method": scope["method"],
             "path": self.route_template(scope),
             "query": query,

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 from numpy.typing import NDArray
 
+from api.instants import utc_text
 from geo.crs import CoordinateSystem, convert_point, from_wgs84
 from geo.position import LonLat
 from stations.hours import HoursStatus
@@ -34,7 +35,7 @@ def station_properties(station: Station) -> Json:
         "host": station.host,
         "status": station.status.value,
         "version": station.version,
-        "updated_at": station.updated_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": utc_text(station.updated_at),
     }
 
 

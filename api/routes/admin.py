@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from api.auth import ExpectedVersion, StoreDep, TokenDep
 from api.deps import LiveDep
+from api.instants import utc_text
 from api.openapi import json_body
 from api.params import StationParams
 from api.presenter import station_feature
@@ -202,7 +203,7 @@ async def get_history(station_id: str, token: TokenDep, store: StoreDep) -> dict
                 "version": e.version,
                 "action": e.action.value,
                 "actor": e.actor,
-                "at": e.at.isoformat().replace("+00:00", "Z"),
+                "at": utc_text(e.at),
                 "changes": e.changes,
             }
             for e in entries

@@ -16,6 +16,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from api.conditional import if_none_match_hits
 from api.deps import LiveDep
 from api.maps.publish import data_date_of, publishable
 from api.maps.render import page_html, render_map
@@ -106,10 +107,6 @@ def get_map(
     page = _map_pages(request).get(live.catalog, tiles, lang)
     # no-cache: browsers may keep the page but must ask again, so new data shows at once.
     headers = {"ETag": page.etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    if _etags(request.headers.get("if-none-match", "")) & {page.etag, "*"}:
+    if if_none_match_hits(request.headers.get("if-none-match", ""), page.etag):
         return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=headers)
     return Response(page.body, media_type=HTML, headers=headers)
-
-
-def _etags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from api.deps import CatalogDep, LiveDep
+from api.instants import utc_text
 from api.problems import problem_response
 from stations.amenities import VOCABULARY
 
@@ -80,4 +81,4 @@ async def readiness(request: Request, live: LiveDep) -> Response:
 
 
 def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_text(at, "milliseconds")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Final
 
@@ -17,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from api.conditional import if_none_match_hits
 from api.deps import CatalogDep
+from api.instants import utc_now_text
 from api.openapi import json_body, query_parameters
 from api.params import ListParams, NearestBatchBody, NearestParams, StationParams
 from api.presenter import (
@@ -175,7 +177,7 @@ async def get_station(
     if station is None:
         raise StationNotFound(station_id)
     etag = f'"{station.version}"'
-    if if_none_match is not None and _etag_matches(if_none_match, etag):
+    if if_none_match is not None and if_none_match_hits(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
     hours = opening_status(station, datetime.now(SHANGHAI))
     return GeoJSONResponse(station_feature(station, q.crs, hours), headers={"ETag": etag})
@@ -202,11 +204,5 @@ async def list_stations_route(
     body = listing_collection(
         [s for _, s in page.stations], q.crs, matched=page.matched, links=links
     )
-    body["timeStamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body["timeStamp"] = utc_now_text()
     return GeoJSONResponse(body)
-
-
-def _etag_matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 §13.1.2: weak comparison, and ``*`` matches any current representation."""
-    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in tags or etag in tags
