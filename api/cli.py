@@ -43,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="open connections per process; a new one beyond gets a 503 (default: "
+        "$YIZHAN_MAX_CONNECTIONS, or derived from the open-file limit, at most 4096)",
+    )
 
     imp = sub.add_parser("import", help="import stations from a CSV, GeoJSON or .xlsx file")
     imp.add_argument("file", type=Path)
@@ -144,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
 def _coverage_radii(text: str) -> tuple[int, ...]:
     """``500,1000`` → (500, 1000): whole metres, 1 to 10 000, at most four, sorted."""
     try:
@@ -201,6 +219,8 @@ def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
     workers = args.workers or settings.workers
     # Workers are new processes that read YIZHAN_DB; a relative path must not depend on them.
     os.environ["YIZHAN_DB"] = db if is_postgres_url(db) else str(Path(db).resolve())
+    if args.max_connections is not None:  # read by serve() from the environment, as is the rest
+        os.environ["YIZHAN_MAX_CONNECTIONS"] = str(args.max_connections)
     print(
         f"Yizhan serves {_where(db)} on http://{host}:{port} (docs: http://{host}:{port}/docs)",
         file=sys.stderr,

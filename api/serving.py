@@ -12,6 +12,9 @@ its workers. Measured on this machine (bench/http_load.py) that loses twice:
 So each worker here binds its own ``SO_REUSEPORT`` socket (created with IPPROTO_TCP) and the
 kernel spreads new connections over the workers by their address hash. The parent only
 supervises: it restarts a worker that dies, and on SIGTERM/SIGINT stops them all gracefully.
+
+Either way every process serves with the same limits on slow, oversized and surplus clients
+(api/server_limits.py, api/protocol.py), after raising its soft limit on open files.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from typing import Any, Final
 
 import uvicorn
 
+from api.protocol import protocol_class
+from api.server_limits import ServerLimits, raise_fd_limit, server_limits
+from api.settings import Settings
+
 log = logging.getLogger("yizhan.serve")
 
 APP: Final = "api.app:create_app"
@@ -38,7 +45,7 @@ _MAX_QUICK_DEATHS: Final = 5
 _STOP_GRACE_S: Final = 10.0
 
 
-def uvicorn_options() -> dict[str, Any]:
+def uvicorn_options(limits: ServerLimits) -> dict[str, Any]:
     """Options shared by every way of serving (the HTTP benchmark's ceiling uses them too)."""
     return {
         "factory": True,
@@ -46,15 +53,23 @@ def uvicorn_options() -> dict[str, Any]:
         # uvicorn's access log prints raw query strings (rider positions to the centimetre);
         # api/access_log.py writes a structured one with positions rounded to ~100 m.
         "access_log": False,
+        "http": protocol_class(limits),
+        "backlog": limits.backlog,
+        # The protocol refuses a head over the limit as it arrives (431); h11 would cut one
+        # that arrives in pieces at 16 KiB with a 400 and a reset.
+        "h11_max_incomplete_event_size": limits.max_request_head,
     }
 
 
 def serve(host: str, port: int, workers: int, app: str = APP) -> int:
-    """Serve until stopped; returns the exit status."""
+    """Serve until stopped; returns the exit status. Limits come from YIZHAN_* variables (a
+    bad one raises SettingsError before anything listens)."""
+    limits = server_limits(Settings.from_env(), raise_fd_limit())  # workers inherit the rlimit
+    print(f"Limits: {limits.describe()}", file=sys.stderr)
     if workers <= 1:
-        uvicorn.run(app, host=host, port=port, **uvicorn_options())
+        uvicorn.run(app, host=host, port=port, **uvicorn_options(limits))
         return 0
-    return _Supervisor(host, port, workers, app).run()
+    return _Supervisor(host, port, workers, app, limits).run()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -67,15 +82,16 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, app: str) -> None:
+def _worker(host: str, port: int, app: str, limits: ServerLimits) -> None:
     sock = listening_socket(host, port)
-    config = uvicorn.Config(app, host=host, port=port, **uvicorn_options())
+    config = uvicorn.Config(app, host=host, port=port, **uvicorn_options(limits))
     uvicorn.Server(config).run(sockets=[sock])
 
 
 class _Supervisor:
-    def __init__(self, host: str, port: int, workers: int, app: str) -> None:
+    def __init__(self, host: str, port: int, workers: int, app: str, limits: ServerLimits) -> None:
         self.host, self.port, self.count, self.app = host, port, workers, app
+        self.limits = limits
         self.context = multiprocessing.get_context("spawn")  # no forked threads or sockets
         self.workers: list[tuple[BaseProcess, float]] = []
         self.stopping = False
@@ -106,7 +122,9 @@ class _Supervisor:
 
     def _start(self) -> tuple[BaseProcess, float]:
         process = self.context.Process(
-            target=_worker, args=(self.host, self.port, self.app), name="yizhan-worker"
+            target=_worker,
+            args=(self.host, self.port, self.app, self.limits),
+            name="yizhan-worker",
         )
         process.start()
         log.info("started worker process %s", process.pid)

@@ -27,6 +27,17 @@ class Settings:
     # YIZHAN_MAX_STALE_S: /readyz answers 503 once the snapshot has not been confirmed current
     # by the store for this long (the database unreachable from this process).
     max_stale_s: float = 900.0
+    # Slow and numerous clients (api/server_limits.py, api/protocol.py):
+    # YIZHAN_HEADER_TIMEOUT_S: a request head must arrive whole within this, counted from the
+    # connection's opening (or, on a kept-alive connection, from its first byte); 408 after. A
+    # head is a packet or two: 10 s leaves a lost one three retransmissions (1 + 2 + 4 s).
+    header_timeout_s: float = 10.0
+    # YIZHAN_BODY_TIMEOUT_S: a request body may pause this long between bytes; 408 after. Long
+    # enough for a rider's phone to change cells; a 64 MiB import that keeps flowing is fine.
+    body_timeout_s: float = 30.0
+    # YIZHAN_MAX_CONNECTIONS: open connections per process; a new one beyond gets a 503. Unset:
+    # derived from the open-file limit, at most 4,096.
+    max_connections: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +58,8 @@ class Settings:
 
 
 def _convert(name: str, raw: str, kind: object) -> object:
+    if kind == "int | None":  # unset means "derive it"; set, it is an int like any other
+        kind = "int"
     try:
         if kind in ("int", int):
             value: object = int(raw)
