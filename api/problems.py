@@ -11,6 +11,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from api.route_table import matching_templates
@@ -99,6 +100,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -183,6 +185,18 @@ def allowed_methods(request: Request) -> set[str]:
 
 def _json_with(body: bytes | memoryview, **members: object) -> bytes:
     return orjson.dumps({**orjson.loads(bytes(body)), **members})
+
+
+#: The status logged for a request whose client went away before its answer (nginx's code).
+CLIENT_GONE: Final = 499
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # A client that leaves mid-body (or is cut off by the body timeout) is no server error:
+    # one line, no traceback; nobody reads the answer, the access log does.
+    log.info("%s %s: the client went away before its request was read", request.method,
+             request.url.path)  # fmt: skip
+    return Response(status_code=CLIENT_GONE)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -30,7 +30,7 @@ from starlette.responses import Response
 
 from api.auth import StoreDep, TokenDep
 from api.deps import LiveDep
-from api.problems import MAX_LISTED_PROBLEMS, ProblemError
+from api.problems import CLIENT_GONE, MAX_LISTED_PROBLEMS, ProblemError
 from api.schemas import problem_responses
 from geo.crs import CoordinateSystem
 from stations import importing
@@ -42,8 +42,6 @@ _FLAGS: Final = {"true": True, "false": False}
 #: Imports that run at once (each on a thread); more wait for a turn. The threads that token
 #: checks and edits use are AnyIO's default pool (40), which imports never touch.
 IMPORT_THREADS: Final = 2
-#: The status logged for an import whose client went away before its answer (nginx's code).
-CLIENT_GONE: Final = 499
 #: One pool per event loop, made on first use (a limiter belongs to the loop it is used in).
 _import_pool: RunVar[anyio.CapacityLimiter] = RunVar("yizhan_import_pool")
 

@@ -239,6 +239,11 @@ def test_stalled_bodies_are_answered_408_while_the_application_waits_for_them(
     for ending in endings:
         assert ending.how == "eof" and ending.after_s >= EARLY_S, ending
         _assert_problem(ending.data, 408)
+    # A client cut off mid-body is no server error: no traceback, logged as gone (499).
+    time.sleep(0.3)
+    log = server.text_log()
+    assert "Traceback" not in log and "unhandled error" not in log
+    assert '"status":499' in log
 
 
 def test_a_body_that_keeps_arriving_is_not_cut_off(server: Server) -> None:
