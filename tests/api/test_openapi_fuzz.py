@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.params import MAX_BATCH_FEATURES
 from tests.api.admin_fixtures import AdminEnv, admin_env
 
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 100
 #: Operations whose acceptance depends on stored state or a content grammar (module docstring).
 STATEFUL_WRITES = frozenset(
     {
