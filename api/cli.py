@@ -13,17 +13,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
 from api.settings import DEFAULT_DB, Settings, SettingsError
-from geo.crs import CoordinateSystem, to_wgs84
+from geo.crs import CoordinateSystem
+from geo.origin import origin_in_wgs84, origins_in_wgs84
 from geo.position import InvalidCoordinate, LonLat
 from stations.amenities import UnknownAmenity, check_codes
 from stations.catalog import Catalog
 from stations.errors import YizhanError
 from stations.hours import SHANGHAI
-from stations.locator import NearbyQuery, find_nearby
+from stations.locator import find_nearby, nearby_query
 
 EXIT_USAGE = 2
 
@@ -291,16 +291,15 @@ def _nearest(args: argparse.Namespace, settings: Settings, db: str) -> int:
     _check_limits(k, args.radius_m)
     crs = CoordinateSystem(args.crs)
     LonLat(args.lon, args.lat)  # range check in the caller's system
-    lon, lat = to_wgs84(args.lon, args.lat, crs)
-    origin = LonLat(float(lon), float(lat))
+    origin = origin_in_wgs84(args.lon, args.lat, crs)
     catalog = _load_catalog(db)
     now = datetime.now(SHANGHAI)
-    query = NearbyQuery(
-        at=now,
+    query = nearby_query(
+        now=now,
         k=k,
         radius_m=args.radius_m,
         amenities=check_codes(args.amenity),
-        open_at=now if args.open_now else None,
+        open_now=args.open_now,
     )
     matches = find_nearby(catalog, origin, query)
     if args.json:
@@ -334,18 +333,12 @@ def _nearest_batch(args: argparse.Namespace, db: str) -> int:
     crs = CoordinateSystem(args.crs)
     amenities = check_codes(args.amenity)
     points = read_points(args.batch)  # bad rows end here, before anything is written
-    lon, lat = to_wgs84(points.lon, points.lat, crs)
-    # As the HTTP API does: a shifted edge position may pass ±180°/±90° by a few metres.
-    lon, lat = (np.atleast_1d(lon) + 180.0) % 360.0 - 180.0, np.clip(np.atleast_1d(lat), -90, 90)
+    lon, lat = origins_in_wgs84(points.lon, points.lat, crs)
     catalog = _load_catalog(db)
     started = time.perf_counter()
     now = datetime.now(SHANGHAI)
-    query = NearbyQuery(
-        at=now,
-        k=k,
-        radius_m=args.radius_m,
-        amenities=amenities,
-        open_at=now if args.open_now else None,
+    query = nearby_query(
+        now=now, k=k, radius_m=args.radius_m, amenities=amenities, open_now=args.open_now
     )
     with _bar("matching", lon.size) as bar:
         found = nearest_many(catalog, lon, lat, query, progress=bar.update)

@@ -29,6 +29,30 @@ class NearbyQuery:
     open_at: datetime | None = None
 
 
+def nearby_query(
+    *,
+    now: datetime,
+    k: int,
+    radius_m: float | None = None,
+    amenities: tuple[str, ...] = (),
+    kinds: frozenset[Kind] = frozenset(),
+    open_now: bool = False,
+    open_at: datetime | None = None,
+) -> NearbyQuery:
+    """The query a rider's request asks (over HTTP or the command line, one rider or many):
+    statuses are given for ``open_at`` (or ``now``); either open_now or open_at keeps only the
+    stations open then."""
+    at = open_at or now
+    return NearbyQuery(
+        at=at,
+        k=k,
+        radius_m=radius_m,
+        amenities=amenities,
+        kinds=kinds,
+        open_at=at if (open_now or open_at is not None) else None,
+    )
+
+
 class Match(NamedTuple):  # built k times per request: 4x cheaper than a frozen dataclass
     station: Station
     distance_m: float  # geodesic, WGS-84 ellipsoid
