@@ -44,7 +44,7 @@ from stations.tokens import SECRET_PREFIX
 
 log = logging.getLogger("yizhan.access")
 
-POSITION_DECIMALS: Final = 3  # 0.001° ≈ 110 m of latitude: rider privacy (issue 5, item 6)
+POSITION_DECIMALS: Final = 3  # 0.001° ≈ 110 m of latitude: rider privacy
 #: Query parameters written per record: a request may carry thousands of names, a record not.
 MAX_LOGGED_PARAMS: Final = 20
 UNUSABLE: Final = "?"  # a defined parameter whose value is not in its known form

@@ -1,11 +1,11 @@
 """Run the HTTP server: one uvicorn process, or several worker processes on one port.
 
 With ``--workers N`` uvicorn's own supervisor binds one socket in the parent and shares it with
-its workers. Measured on this machine (bench/http_load.py) that loses twice:
+its workers. That loses twice (bench/http_load.py):
 
 * its socket is made with protocol 0, and asyncio only sets TCP_NODELAY on accepted sockets
   whose protocol is IPPROTO_TCP (uvicorn issue #3149): every keep-alive response then waits for
-  Nagle + delayed ACK, 44-52 ms a request;
+  Nagle + delayed ACK on every request;
 * the workers race to accept on the shared socket, and one of them takes nearly every
   connection of a burst, so a second worker adds nothing.
 

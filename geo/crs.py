@@ -259,7 +259,7 @@ def _invert(
 
 # -- one point at a time ---------------------------------------------------------------------
 # A rider's position is one point per request, where numpy's per-call overhead on 0-d arrays
-# made a conversion cost 60-300 µs. The functions below repeat the formulas above operation for
+# dominates a conversion. The functions below repeat the formulas above operation for
 # operation on Python floats. math.sin/cos/sqrt give the same bits as numpy's on this platform,
 # and the two functions where numpy has its own implementation (hypot, arctan2) are numpy's
 # here too, so a point converted alone equals the same point converted in an array, bit for

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 
@@ -21,11 +20,3 @@ class LonLat:
         # NaN fails both comparisons, so this rejects NaN too.
         if not (-180.0 <= self.lon <= 180.0 and -90.0 <= self.lat <= 90.0):
             raise InvalidCoordinate(f"not a WGS-84 position: lon={self.lon!r}, lat={self.lat!r}")
-
-    def as_leaflet(self) -> tuple[float, float]:
-        """(lat, lon), the order Leaflet and folium expect."""
-        return (self.lat, self.lon)
-
-    def is_finite(self) -> bool:
-        """Always true once constructed; kept for symmetry with raw tuples."""
-        return math.isfinite(self.lon) and math.isfinite(self.lat)

@@ -12,8 +12,8 @@ class Amenity(NamedTuple):
     en: str
 
 
-#: The public vocabulary (DESIGN.md §3). Order is part of the contract: it fixes each code's
-#: bit in the catalog's masks and the order amenities are listed in responses.
+#: The public vocabulary. Order is part of the contract: it fixes each code's bit in the
+#: catalog's masks and the order amenities are listed in responses.
 VOCABULARY: Final[tuple[Amenity, ...]] = (
     Amenity("water", "饮水", "drinking water (hot/cold)"),
     Amenity("microwave", "微波炉", "meal heating"),

@@ -160,7 +160,7 @@ class Hours:
         self._days: dict[date, _Day] = {}
         self._shapes: dict[tuple[str, ...], _Day] = {}  # most days share a handful of these
         # The last status, valid from its instant until its next change: the state cannot
-        # differ in between, and computing next_change costs 3-20 µs (PH rules walk the
+        # differ in between, and computing next_change is costly (PH rules walk the
         # calendar). Parsed hours are shared by every station with the same text, so one
         # memo serves them all.
         self._memo: tuple[datetime, datetime, HoursStatus] | None = None

@@ -1,4 +1,4 @@
-"""The file formats an import reads (DESIGN.md §3): CSV, GeoJSON and Excel ``.xlsx``.
+"""The file formats an import reads: CSV, GeoJSON and Excel ``.xlsx``.
 
 Each reader turns a file's bytes into raw rows (field name → value as found in the file),
 numbered as a person would find them: the CSV line, the GeoJSON feature, the Excel row.
@@ -37,7 +37,7 @@ from stations.import_limits import (
 from stations.model import EDITABLE_FIELDS
 from stations.validation import KNOWN_FIELDS
 
-#: The import/export columns, in file order (DESIGN.md §3).
+#: The import/export columns, in file order (README: Import file).
 CSV_COLUMNS: Final = ("id", *EDITABLE_FIELDS)
 #: File suffixes an import reads, lower case.
 SUFFIXES: Final = (".csv", ".geojson", ".json", ".xlsx")

@@ -1,4 +1,4 @@
-"""All-or-nothing import of station files (CSV, GeoJSON, Excel .xlsx; DESIGN.md §3).
+"""All-or-nothing import of station files (CSV, GeoJSON, Excel .xlsx).
 
 Every row is validated before anything is written; one rejected row means nothing is written,
 and the report lists every rejection with its row (CSV line, GeoJSON feature, Excel row), field

@@ -53,7 +53,7 @@ def nearby_query(
     )
 
 
-class Match(NamedTuple):  # built k times per request: 4x cheaper than a frozen dataclass
+class Match(NamedTuple):  # built k times per request: cheaper than a frozen dataclass
     station: Station
     distance_m: float  # geodesic, WGS-84 ellipsoid
     bearing_deg: float  # initial bearing from the rider, clockwise from north

@@ -1,4 +1,4 @@
-"""The station record (DESIGN.md §3) and its enumerations."""
+"""The station record and its enumerations."""
 
 from __future__ import annotations
 

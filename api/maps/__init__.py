@@ -1,1 +1,1 @@
-"""Static station maps (issue 4): Folium pages with inlined, pinned assets and inert data."""
+"""Static station maps: Folium pages with inlined, pinned assets and inert data."""

@@ -1,7 +1,7 @@
 """The page's code and styles, inlined: vendored Leaflet 1.9.4 and Leaflet.markercluster 1.5.3
 (pinned by SHA-256, licences copied into the page) plus our own script and stylesheet.
 
-Nothing is loaded from a CDN (issue 4): CDNs are slow or blocked for many riders in mainland
+Nothing is loaded from a CDN: CDNs are slow or blocked for many riders in mainland
 China and absent offline. Inlining (rather than files beside the page) keeps one file that
 works when saved, shared in WeChat or served by ``GET /map``. See ``vendor/README.md``.
 """

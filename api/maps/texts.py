@@ -49,7 +49,7 @@ TILE_SOURCES: Final[dict[Tiles, TileSource]] = {
     ),
 }
 
-#: The amenities a rider filters by (issue 4), in the order the filter lists them.
+#: The amenities a rider filters by, in the order the filter lists them.
 KEY_AMENITIES: Final = (
     "microwave",
     "water",

@@ -54,7 +54,7 @@ class NearestBatchResults(BaseModel):
 
 def _nearest_params(request: Request) -> NearestParams:
     """The nearest query's parameters, validated by pydantic directly: FastAPI's generic
-    query-model path cost ~0.1 ms a request, a fifth of the whole answer (bench/http_load.py).
+    query-model path was a large share of the answer's cost (bench/http_load.py).
     Errors are reported exactly as FastAPI reports them (RequestValidationError, loc "query")."""
     try:
         return NearestParams.model_validate(dict(request.query_params))
