@@ -10,7 +10,15 @@ from typing import Annotated, Any, Final
 import numpy as np
 import orjson
 from numpy.typing import NDArray
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from geo.crs import CoordinateSystem
@@ -152,11 +160,10 @@ class NearestParams(_Params):
     def _plausible(cls, value: datetime | None) -> datetime | None:
         return _plausible_instant(value)
 
-    def check_instants(self) -> None:
-        """open_now and open_at both choose the instant: refuse the pair, naming both."""
-        if self.open_now and self.open_at is not None:
-            reason = "give either open_now=true or open_at, not both"
-            raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
+    @model_validator(mode="after")
+    def _one_instant(self) -> NearestParams:
+        _refuse_two_instants(self.open_now, self.open_at, "open_now=true")
+        return self
 
     def origin(self) -> LonLat:
         return origin_in_wgs84(self.lon, self.lat, self.crs)
@@ -171,6 +178,14 @@ class NearestParams(_Params):
             open_now=self.open_now,
             open_at=self.open_at,
         )
+
+
+def _refuse_two_instants(open_now: bool, open_at: datetime | None, spelled: str) -> None:
+    """open_now and open_at both choose the instant: refuse the pair, naming both. Raised as
+    InvalidInput, which pydantic lets through (it wraps only ValueError), so both are named."""
+    if open_now and open_at is not None:
+        reason = f"give either {spelled} or open_at, not both"
+        raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
 
 
 def _check_kinds(kinds: list[str]) -> None:
@@ -417,11 +432,13 @@ class NearestBatchBody(BaseModel):
             body = cls.model_validate(data)
         except ValidationError as exc:
             raise InvalidInput([_problem(e) for e in exc.errors()]) from None
-        if body.open_now and body.open_at is not None:
-            reason = "give either open_now: true or open_at, not both"
-            raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
         body.check_work()
         return body
+
+    @model_validator(mode="after")
+    def _one_instant(self) -> NearestBatchBody:
+        _refuse_two_instants(self.open_now, self.open_at, "open_now: true")
+        return self
 
     def check_work(self) -> None:
         """Refuse a batch asking for more than ``MAX_BATCH_FEATURES`` features (points × k)."""
