@@ -11,16 +11,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.access_log import AccessLog, configure
-from api.limits import LimitBody, QueryLimits
-from api.middleware import HeadAsGet
+from api.middleware.access_log import AccessLog, configure
+from api.middleware.head import HeadAsGet
+from api.middleware.limits import LimitBody, QueryLimits
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routes import admin, exports, imports, maps, meta, stations
 from api.settings import Settings
-from stations.live import LiveCatalog
+from stations.reading.live import LiveCatalog
 from stations.store.open import open_store
-from stations.store.pg_connection import is_postgres_url
+from stations.store.postgis.connection import is_postgres_url
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

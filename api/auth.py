@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import ProblemError
+from stations.editing.tokens import Token, secret_hash
 from stations.store.base import StationStore
-from stations.tokens import Token, secret_hash
 
 _BEARER: Final = re.compile(r"Bearer +(\S+) *", re.IGNORECASE)
 # Entity tags compare character by character (RFC 9110 §8.8.3.2): only the canonical form

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from stations.catalog import Catalog
-from stations.live import LiveCatalog
+from stations.reading.catalog import Catalog
+from stations.reading.live import LiveCatalog
 
 
 async def get_live(request: Request) -> LiveCatalog:

@@ -26,8 +26,8 @@ from geo.origin import origin_in_wgs84, origins_in_wgs84
 from geo.position import LonLat
 from stations.amenities import CODES, UnknownAmenity, check_codes
 from stations.errors import InvalidInput, Problem
-from stations.locator import ListQuery, NearbyQuery, nearby_query
 from stations.model import Kind
+from stations.reading.locator import ListQuery, NearbyQuery, nearby_query
 
 MAX_K: Final = 100
 MAX_RADIUS_M: Final = 50_000.0

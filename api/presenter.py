@@ -15,8 +15,8 @@ from api.instants import utc_text
 from geo.crs import CoordinateSystem, convert_point, from_wgs84
 from geo.position import LonLat
 from stations.hours import HoursStatus
-from stations.locator import Match
 from stations.model import Station
+from stations.reading.locator import Match
 
 Json = dict[str, Any]
 _COORD_DECIMALS = 7  # about 1 cm

@@ -16,7 +16,7 @@ _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "O
 class RouteTemplate:
     template: str  # e.g. /v1/stations/{station_id}
     regex: re.Pattern[str]
-    methods: frozenset[str]  # HEAD included wherever GET is (api.middleware.HeadAsGet)
+    methods: frozenset[str]  # HEAD included wherever GET is (api.middleware.head.HeadAsGet)
 
 
 def route_templates(app: Any) -> list[RouteTemplate]:

@@ -27,7 +27,7 @@ class Settings:
     # YIZHAN_MAX_STALE_S: /readyz answers 503 once the snapshot has not been confirmed current
     # by the store for this long (the database unreachable from this process).
     max_stale_s: float = 900.0
-    # Slow and numerous clients (api/server_limits.py, api/protocol.py):
+    # Slow and numerous clients (api/server/limits.py, api/server/protocol.py):
     # YIZHAN_HEADER_TIMEOUT_S: a request head must arrive whole within this, counted from the
     # connection's opening (or, on a kept-alive connection, from its first byte); 408 after. A
     # head is a packet or two: 10 s leaves a lost one three retransmissions (1 + 2 + 4 s).

@@ -8,9 +8,10 @@ Run from the repository root::
 Builds N synthetic stations (bench/nearest.py's generator: clustered around 43 Chinese city
 centres, 0.5 % sharing a position) into a Catalog, and P riders near city centres, then prints:
 
-* the vectorised batch path (``stations.batch.nearest_many``, what ``yizhan nearest --batch``
-  and the HTTP batch run, catalog already loaded) for k=1 without a filter, k=1 with a
-  two-amenity filter (microwave + phone charging, ~54 % of stations) and k=5 without a filter:
+* the vectorised batch path (``stations.reading.batch.nearest_many``, what
+  ``yizhan nearest --batch`` and the HTTP batch run, catalog already loaded) for k=1 without a
+  filter, k=1 with a two-amenity filter (microwave + phone charging, ~54 % of stations) and k=5
+  without a filter:
   seconds, riders/s, and how many rows the vectorised pass could not prove and left to the
   scalar ``NearestIndex.nearest``; each checked row for row against ``find_nearby`` on a sample;
 * the scalar path (``find_nearby`` per rider) on a sample, extrapolated, for the ratio;
@@ -46,9 +47,9 @@ from bench.nearest import AT, CITIES, KM_PER_DEG, build_stations, generate, peak
 from bench.synthetic import FILTER, drafts
 from geo.crs import CoordinateSystem
 from geo.position import LonLat
-from stations.batch import nearest_many, read_points, write_matches
-from stations.catalog import Catalog
-from stations.locator import NearbyQuery, find_nearby
+from stations.reading.batch import nearest_many, read_points, write_matches
+from stations.reading.catalog import Catalog
+from stations.reading.locator import NearbyQuery, find_nearby
 
 TARGET_S = 10.0
 TARGET_POINTS = 1_000_000
@@ -183,7 +184,7 @@ def bench_http(
 
     from api.app import create_app
     from api.settings import Settings
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.geopackage.store import GeoPackageStore
 
     n = min(args.http_points, lon.size)
     print(

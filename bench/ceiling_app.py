@@ -9,12 +9,13 @@ and that it is the ceiling. Whatever Yizhan's endpoint costs beyond this is the 
 features and framework.
 
 Served exactly as ``yizhan serve`` serves Yizhan: ``main`` runs Yizhan's own command line
-(``yizhan serve --db … --host … --port … --workers …``) with ``api.serving.serve`` wrapped so
-that only the application changes (this module's factory instead of ``api.app:create_app``);
+(``yizhan serve --db … --host … --port … --workers …``) with
+``api.server.supervisor.serve`` wrapped so that only the application changes (this module's
+factory instead of ``api.app:create_app``);
 every other option (workers and their SO_REUSEPORT sockets, uvicorn's log level, access log, …)
 is whatever the command line uses today. If the command line stops going through
-``api.serving.serve``, the launch fails loudly instead of serving Yizhan under the ceiling's
-name::
+``api.server.supervisor.serve``, the launch fails loudly instead of serving Yizhan under the
+ceiling's name::
 
     .venv/bin/python -m bench.ceiling_app --db STORE --port 8001 [--workers 2]
 
@@ -37,9 +38,9 @@ from starlette.routing import Route
 
 from geo.position import InvalidCoordinate, LonLat
 from stations.amenities import UnknownAmenity, check_codes
-from stations.catalog import Catalog
 from stations.hours import SHANGHAI
-from stations.locator import NearbyQuery, find_nearby
+from stations.reading.catalog import Catalog
+from stations.reading.locator import NearbyQuery, find_nearby
 from stations.store.open import open_store
 
 APP = "bench.ceiling_app:create_app"
@@ -53,15 +54,16 @@ def create_app() -> Starlette:
         catalog = Catalog(store.list_stations(), data_version=store.data_version())
     finally:
         store.close()
-    gc.freeze()  # as stations/live.py does after each snapshot
+    gc.freeze()  # as stations/reading/live.py does after each snapshot
 
     async def nearest(request: Request) -> Response:
         params = request.query_params
         try:
             origin = LonLat(float(params["lon"]), float(params["lat"]))
             k = int(params.get("k", "5"))
-            amenities = check_codes(params.get("amenities", "").split(",") if
-                                    params.get("amenities") else ())
+            amenities = check_codes(
+                params.get("amenities", "").split(",") if params.get("amenities") else ()
+            )
         except (KeyError, ValueError, InvalidCoordinate, UnknownAmenity):
             return Response(b'{"error":"bad query"}', 400, media_type="application/json")
         query = NearbyQuery(at=datetime.now(SHANGHAI), k=k, amenities=amenities)
@@ -81,15 +83,17 @@ def create_app() -> Starlette:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``yizhan serve`` with the ceiling's app factory in place of Yizhan's."""
-    from api import cli, serving
+    from api import cli
+    from api.server import supervisor as serving
 
     real_serve = serving.serve
     swapped: list[str] = []
 
     def serve_ceiling(host: str, port: int, workers: int, app: str = serving.APP) -> int:
         if app != YIZHAN_APP:
-            raise SystemExit(f"bench/ceiling_app.py: `yizhan serve` served {app!r}; "
-                             "update this launcher")
+            raise SystemExit(
+                f"bench/ceiling_app.py: `yizhan serve` served {app!r}; update this launcher"
+            )
         swapped.append(APP)
         return real_serve(host, port, workers, app=APP)
 
@@ -99,8 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         serving.serve = real_serve  # type: ignore[assignment]
     if not swapped and status == 0:
-        raise SystemExit("bench/ceiling_app.py: `yizhan serve` no longer calls api.serving.serve; "
-                         "update this launcher")
+        raise SystemExit(
+            "bench/ceiling_app.py: `yizhan serve` no longer calls api.server.supervisor.serve; "
+            "update this launcher"
+        )
     return status
 
 

@@ -76,7 +76,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import FILTER, K, describe, drafts, generate, rider_positions
-from stations.store.geopackage import GeoPackageStore
+from stations.store.geopackage.store import GeoPackageStore
 
 _ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -86,8 +86,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 #: sockets inherit it, and asyncio then skips TCP_NODELAY: every keep-alive response whose
 #: headers and body are separate writes waits for the client's delayed ACK (about 40 ms on
 #: Linux; uvicorn issue #3149). ``yizhan serve`` no longer uses uvicorn's multi-worker
-#: supervisor (api/serving.py binds each worker's socket with IPPROTO_TCP), so the patch now
-#: changes nothing there; it is kept to measure plain uvicorn setups.
+#: supervisor (api/server/supervisor.py binds each worker's socket with IPPROTO_TCP), so the
+#: patch now changes nothing there; it is kept to measure plain uvicorn setups.
 NODELAY_PATCH = """
 import socket
 import uvicorn.config
@@ -136,8 +136,9 @@ def ceiling_command(db: Path, port: int, workers: int) -> list[str]:
 
 
 @contextmanager
-def running(name: str, command: list[str], port: int, log: Path,
-            extra_env: dict[str, str]) -> Iterator[Server]:
+def running(
+    name: str, command: list[str], port: int, log: Path, extra_env: dict[str, str]
+) -> Iterator[Server]:
     """Start a server in its own process group; stop it (SIGINT, then SIGKILL) after."""
     env = {**os.environ, **extra_env}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (extra_env.get("PYTHONPATH"), str(_ROOT))))
@@ -290,8 +291,7 @@ def find_wrk(install: bool) -> str | None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         print("  wrk is missing: install it with `apt-get install -y wrk` (as root)")
         return None
-    print("  wrk is missing: installing Debian's package (apt-get install -y wrk) ...",
-          flush=True)
+    print("  wrk is missing: installing Debian's package (apt-get install -y wrk) ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for step in (["apt-get", "install", "-y", "wrk"], ["apt-get", "update"],
                  ["apt-get", "install", "-y", "wrk"]):  # fmt: skip
@@ -301,8 +301,9 @@ def find_wrk(install: bool) -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(wrk: str, script: Path, port: int, connections: int, seconds: float,
-            offset: int) -> Load:
+def run_wrk(
+    wrk: str, script: Path, port: int, connections: int, seconds: float, offset: int
+) -> Load:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s",
@@ -324,8 +325,9 @@ def run_wrk(wrk: str, script: Path, port: int, connections: int, seconds: float,
     )  # fmt: skip
 
 
-def run_python(paths: Sequence[str], port: int, connections: int, seconds: float,
-               offset: int) -> Load:
+def run_python(
+    paths: Sequence[str], port: int, connections: int, seconds: float, offset: int
+) -> Load:
     """The fallback generator: asyncio, raw sockets, HTTP/1.1 keep-alive, Content-Length only
     (both servers send it)."""
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -389,15 +391,15 @@ class Cell:
     per_process: list[float]  # cores of each worker process (the supervisor left out)
 
 
-def measure(server: Server, run: Any, connections: int, seconds: float, warmup_s: float,
-            offset: int) -> Cell:
+def measure(
+    server: Server, run: Any, connections: int, seconds: float, warmup_s: float, offset: int
+) -> Cell:
     run(server.port, connections, warmup_s, offset + 50_000)
     before = tree_cpu_by_process(server.proc.pid)
     load = run(server.port, connections, seconds, offset)
     after = tree_cpu_by_process(server.proc.pid)
     used = {p: after[p] - before.get(p, 0.0) for p in after}
-    workers = [used[p] / load.seconds for p in used
-               if p != server.proc.pid and not is_helper(p)]
+    workers = [used[p] / load.seconds for p in used if p != server.proc.pid and not is_helper(p)]
     if not workers:  # one worker: uvicorn serves in the process itself
         workers = [used.get(server.proc.pid, 0.0) / load.seconds]
     return Cell(server.name, 0, connections, load, sum(used.values()) / load.seconds, workers)
@@ -411,8 +413,9 @@ def check_answers(yizhan: Server, ceiling: Server, path: str) -> str:
     status_y, body_y = get(yizhan.port, path)
     status_c, body_c = get(ceiling.port, path)
     if status_y != 200 or status_c != 200:
-        raise RuntimeError(f"{path}: yizhan {status_y} {body_y[:300]!r}, "
-                           f"ceiling {status_c} {body_c[:300]!r}")
+        raise RuntimeError(
+            f"{path}: yizhan {status_y} {body_y[:300]!r}, ceiling {status_c} {body_c[:300]!r}"
+        )
     ids_y = [f["id"] for f in json.loads(body_y)["features"]]
     ids_c = json.loads(body_c)["ids"]
     if ids_y != ids_c:
@@ -431,19 +434,24 @@ def row(label: str, value: str, note: str = "") -> None:
 
 
 def print_header(client: str) -> None:
-    print(f"  {'workers':>7} {'conns':>5}  {'server':<8} {'req/s':>8} {'p50 ms':>7} "
-          f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6} {'B/resp':>6} "
-          f"{'srv CPU':>8}  {client + ' CPU':>9}  per worker (cores)")
+    print(
+        f"  {'workers':>7} {'conns':>5}  {'server':<8} {'req/s':>8} {'p50 ms':>7} "
+        f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6} {'B/resp':>6} "
+        f"{'srv CPU':>8}  {client + ' CPU':>9}  per worker (cores)"
+    )
 
 
 def print_cells(cells: list[Cell]) -> None:
     for c in cells:
         ld = c.load
-        print(f"  {c.workers:>7} {c.connections:>5}  {c.server:<8} {ld.rps:>8,.0f} "
-              f"{ld.p50_ms:>7.2f} {ld.p90_ms:>7.2f} {ld.p99_ms:>7.2f} {ld.max_ms:>7.1f} "
-              f"{ld.errors:>6} {ld.bytes_per_response:>6.0f} {c.server_cores:>8.2f}  "
-              f"{ld.client_cpu_s / ld.seconds:>9.2f}  "
-              f"{' + '.join(f'{w:.2f}' for w in c.per_process)}", flush=True)
+        print(
+            f"  {c.workers:>7} {c.connections:>5}  {c.server:<8} {ld.rps:>8,.0f} "
+            f"{ld.p50_ms:>7.2f} {ld.p90_ms:>7.2f} {ld.p99_ms:>7.2f} {ld.max_ms:>7.1f} "
+            f"{ld.errors:>6} {ld.bytes_per_response:>6.0f} {c.server_cores:>8.2f}  "
+            f"{ld.client_cpu_s / ld.seconds:>9.2f}  "
+            f"{' + '.join(f'{w:.2f}' for w in c.per_process)}",
+            flush=True,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -455,15 +463,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--connections", default="1,64", help="connection counts (default 1,64)")
     ap.add_argument("--positions", type=int, default=4000, help="distinct rider positions")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
-                    help="load generator (auto: wrk, installed if missing, else python)")
+    ap.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator (auto: wrk, installed if missing, else python)",
+    )
     ap.add_argument("--no-install", action="store_true", help="never run apt-get for wrk")
-    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                    help="an environment variable for both servers, e.g. OMP_NUM_THREADS=1 "
-                         "(repeatable)")
-    ap.add_argument("--patch-nodelay", action="store_true",
-                    help="patch uvicorn's own multi-worker socket (uvicorn #3149); no effect on "
-                         "`yizhan serve`, whose workers bind their own sockets (api/serving.py)")
+    ap.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for both servers, e.g. OMP_NUM_THREADS=1 (repeatable)",
+    )
+    ap.add_argument(
+        "--patch-nodelay",
+        action="store_true",
+        help="patch uvicorn's own multi-worker socket (uvicorn #3149); no effect on "
+        "`yizhan serve`, whose workers bind their own sockets (api/server/supervisor.py)",
+    )
     args = ap.parse_args(argv)
     try:
         server_env = dict(item.split("=", 1) for item in args.server_env)
@@ -475,9 +494,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("keep it bounded: 1 ≤ --seconds ≤ 60, 1 ≤ --warmup ≤ 10 (whole seconds)")
     started = time.perf_counter()
 
-    print(f"\n== Setup: N={args.n:,} stations, k={K}, amenities={','.join(FILTER)}, "
-          f"{args.positions:,} rider positions, {args.seconds:g} s per cell "
-          f"(+{args.warmup:g} s warm-up), {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"\n== Setup: N={args.n:,} stations, k={K}, amenities={','.join(FILTER)}, "
+        f"{args.positions:,} rider positions, {args.seconds:g} s per cell "
+        f"(+{args.warmup:g} s warm-up), {os.cpu_count()} CPUs",
+        flush=True,
+    )
     wrk = None if args.client == "python" else find_wrk(not args.no_install)
     if args.client == "wrk" and wrk is None:
         print("  wrk is required by --client wrk and is missing")
@@ -494,7 +516,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             (tmp / "nodelay").mkdir()
             (tmp / "nodelay" / "sitecustomize.py").write_text(NODELAY_PATCH)
             server_env["PYTHONPATH"] = os.pathsep.join(
-                filter(None, (str(tmp / "nodelay"), server_env.get("PYTHONPATH"))))
+                filter(None, (str(tmp / "nodelay"), server_env.get("PYTHONPATH")))
+            )
             row("servers patched", "TCP_NODELAY", "uvicorn's listener gets proto=IPPROTO_TCP")
         db = tmp / "stations.gpkg"
         batch = drafts(generate(args.n, np.random.default_rng(args.seed)))
@@ -502,11 +525,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         store.save_all(batch, actor="bench")
         store.close()
-        row("GeoPackage store (store.save_all)", f"{time.perf_counter() - t0:8.2f} s",
-            describe(batch))
+        row(
+            "GeoPackage store (store.save_all)",
+            f"{time.perf_counter() - t0:8.2f} s",
+            describe(batch),
+        )
         amen = ",".join(FILTER)
-        paths = [f"/v1/stations/nearest?lat={p.lat:.6f}&lon={p.lon:.6f}&k={K}&amenities={amen}"
-                 for p in rider_positions(args.positions, args.seed)]
+        paths = [
+            f"/v1/stations/nearest?lat={p.lat:.6f}&lon={p.lon:.6f}&k={K}&amenities={amen}"
+            for p in rider_positions(args.positions, args.seed)
+        ]
         script = tmp / "riders.lua"
         script.write_text(LUA % ",\n".join(json.dumps(p) for p in paths))
 
@@ -521,18 +549,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             y_port, c_port = free_port(), free_port()
             t0 = time.perf_counter()
             with (
-                running("yizhan", yizhan_command(db, y_port, workers), y_port,
-                        tmp / f"yizhan-{workers}.log", server_env) as yizhan,
-                running("ceiling", ceiling_command(db, c_port, workers), c_port,
-                        tmp / f"ceiling-{workers}.log", server_env) as ceiling,
+                running(
+                    "yizhan",
+                    yizhan_command(db, y_port, workers),
+                    y_port,
+                    tmp / f"yizhan-{workers}.log",
+                    server_env,
+                ) as yizhan,
+                running(
+                    "ceiling",
+                    ceiling_command(db, c_port, workers),
+                    c_port,
+                    tmp / f"ceiling-{workers}.log",
+                    server_env,
+                ) as ceiling,
             ):
                 row("both servers ready", f"{time.perf_counter() - t0:8.1f} s")
                 row("one answer of each", "", check_answers(yizhan, ceiling, paths[0]))
                 print_header(client)
                 for connections in conns_list:
                     for server in (yizhan, ceiling):
-                        cell = measure(server, run, connections, args.seconds, args.warmup,
-                                       offset=len(cells) * 997)
+                        cell = measure(
+                            server,
+                            run,
+                            connections,
+                            args.seconds,
+                            args.warmup,
+                            offset=len(cells) * 997,
+                        )
                         cell.workers = workers
                         cells.append(cell)
                         print_cells([cell])
@@ -554,36 +598,58 @@ def report(cells: list[Cell], client: str, conns_list: list[int], *, patched: bo
         ceiling = by_key.get(("ceiling", workers, conns))
         if ceiling is not None:
             ratio = cell.load.rps / ceiling.load.rps
-            row(f"Yizhan / ceiling req/s, --workers {workers}, {conns} conn",
-                f"{ratio:8.0%}", "MET" if ratio >= RATIO_TARGET else
-                f"NOT MET (target ≥ {RATIO_TARGET:.0%})")
+            row(
+                f"Yizhan / ceiling req/s, --workers {workers}, {conns} conn",
+                f"{ratio:8.0%}",
+                "MET" if ratio >= RATIO_TARGET else f"NOT MET (target ≥ {RATIO_TARGET:.0%})",
+            )
     high = max(conns_list)
     for (server, workers, conns), cell in by_key.items():
         if server == "yizhan" and conns == high:
             p99 = cell.load.p99_ms
-            row(f"Yizhan p99 at {conns} connections, --workers {workers}", f"{p99:8.1f} ms",
-                "MET" if p99 <= P99_TARGET_MS else f"NOT MET (target ≤ {P99_TARGET_MS:g} ms; "
+            row(
+                f"Yizhan p99 at {conns} connections, --workers {workers}",
+                f"{p99:8.1f} ms",
+                "MET"
+                if p99 <= P99_TARGET_MS
+                else f"NOT MET (target ≤ {P99_TARGET_MS:g} ms; "
                 f"Little: {conns} conns / {cell.load.rps:,.0f} req/s = "
-                f"{conns / cell.load.rps * 1e3:.1f} ms mean)")
-    if not patched and any(c.workers > 1 and c.connections == 1 and 35 < c.load.p50_ms < 60
-                           for c in cells):
-        print("  NOTE: ~40 ms per request on one connection with --workers > 1 is Nagle's "
-              "algorithm meeting delayed ACKs: a listening socket without TCP_NODELAY on "
-              "its accepted connections (uvicorn #3149; see api/serving.py)")
+                f"{conns / cell.load.rps * 1e3:.1f} ms mean)",
+            )
+    if not patched and any(
+        c.workers > 1 and c.connections == 1 and 35 < c.load.p50_ms < 60 for c in cells
+    ):
+        print(
+            "  NOTE: ~40 ms per request on one connection with --workers > 1 is Nagle's "
+            "algorithm meeting delayed ACKs: a listening socket without TCP_NODELAY on "
+            "its accepted connections (uvicorn #3149; see api/server/supervisor.py)"
+        )
     spinning = [c for c in cells if max(c.per_process) > 1.1]
     if spinning:
-        print(f"  NOTE: one worker process used more than one core ({spinning[0].server}, "
-              f"{max(spinning[0].per_process):.2f}): pykdtree's OpenMP team spinning between "
-              "queries; --server-env OMP_NUM_THREADS=1 measures without it")
-    lopsided = [c for c in cells if len(c.per_process) > 1 and c.connections > 1
-                and min(c.per_process) < 0.1 * max(c.per_process)]
+        print(
+            f"  NOTE: one worker process used more than one core ({spinning[0].server}, "
+            f"{max(spinning[0].per_process):.2f}): pykdtree's OpenMP team spinning between "
+            "queries; --server-env OMP_NUM_THREADS=1 measures without it"
+        )
+    lopsided = [
+        c
+        for c in cells
+        if len(c.per_process) > 1
+        and c.connections > 1
+        and min(c.per_process) < 0.1 * max(c.per_process)
+    ]
     for c in lopsided:
-        print(f"  NOTE: {c.server} --workers {c.workers}, {c.connections} conns: one worker "
-              "served nearly every connection (shared listening socket, connections opened "
-              "in a burst: the first worker to wake accepts them all)")
+        print(
+            f"  NOTE: {c.server} --workers {c.workers}, {c.connections} conns: one worker "
+            "served nearly every connection (shared listening socket, connections opened "
+            "in a burst: the first worker to wake accepts them all)"
+        )
     errors = sum(c.load.errors for c in cells)
-    row("errors (non-200, connect, read, write, timeout)", f"{errors:8d}",
-        "none" if errors == 0 else "SOME")
+    row(
+        "errors (non-200, connect, read, write, timeout)",
+        f"{errors:8d}",
+        "none" if errors == 0 else "SOME",
+    )
 
 
 if __name__ == "__main__":

@@ -65,9 +65,9 @@ from bench.synthetic import FILTER, K, describe, drafts, generate, rider_positio
 from geo.geodesic import WGS84
 from geo.position import LonLat
 from stations.amenities import mask_of
-from stations.catalog import Catalog
-from stations.locator import NearbyQuery, find_nearby
-from stations.store.postgis import PostGISStore
+from stations.reading.catalog import Catalog
+from stations.reading.locator import NearbyQuery, find_nearby
+from stations.store.postgis.store import PostGISStore
 
 _WHERE = "amenities @> %(amenities)s::text[] AND status <> 'retired'"
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
@@ -131,8 +131,9 @@ def latency_row(label: str, us: NDArray[np.float64]) -> tuple[float, float, floa
     return p
 
 
-def measure(fn: Callable[[LonLat], Any], points: Sequence[LonLat],
-            warm: Sequence[LonLat]) -> tuple[NDArray[np.float64], list[Any]]:
+def measure(
+    fn: Callable[[LonLat], Any], points: Sequence[LonLat], warm: Sequence[LonLat]
+) -> tuple[NDArray[np.float64], list[Any]]:
     """Per-call wall time in µs, and each call's result (kept for the agreement check)."""
     clock = time.perf_counter_ns
     for p in warm:
@@ -149,7 +150,9 @@ def measure(fn: Callable[[LonLat], Any], points: Sequence[LonLat],
 
 
 def measure_alternating(
-    fns: Sequence[Callable[[LonLat], Any]], points: Sequence[LonLat], warm: Sequence[LonLat],
+    fns: Sequence[Callable[[LonLat], Any]],
+    points: Sequence[LonLat],
+    warm: Sequence[LonLat],
     block: int = 250,
 ) -> list[tuple[NDArray[np.float64], list[Any]]]:
     """``measure`` for several functions over the same points, taking turns a block of points
@@ -195,13 +198,15 @@ def bench_schema(db: str | None) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {name} CASCADE")
 
 
-def sql_runner(conn: psycopg.Connection[Any], sql: str,
-               amenities: list[str]) -> Callable[[LonLat], list[tuple[Any, ...]]]:
+def sql_runner(
+    conn: psycopg.Connection[Any], sql: str, amenities: list[str]
+) -> Callable[[LonLat], list[tuple[Any, ...]]]:
     cursor = conn.cursor()
 
     def run(p: LonLat) -> list[tuple[Any, ...]]:
-        cursor.execute(sql, {"lon": p.lon, "lat": p.lat, "k": K, "amenities": amenities},
-                       prepare=True)
+        cursor.execute(
+            sql, {"lon": p.lon, "lat": p.lat, "k": K, "amenities": amenities}, prepare=True
+        )
         return cursor.fetchall()
 
     return run
@@ -209,8 +214,9 @@ def sql_runner(conn: psycopg.Connection[Any], sql: str,
 
 def explain(conn: psycopg.Connection[Any], sql: str, p: LonLat, amenities: list[str]) -> str:
     """The plan's node names, to show the GiST index is used."""
-    rows = conn.execute(f"EXPLAIN (COSTS OFF) {sql}",
-                        {"lon": p.lon, "lat": p.lat, "k": K, "amenities": amenities}).fetchall()
+    rows = conn.execute(
+        f"EXPLAIN (COSTS OFF) {sql}", {"lon": p.lon, "lat": p.lat, "k": K, "amenities": amenities}
+    ).fetchall()
     nodes = [r[0].strip().removeprefix("->").strip() for r in rows]
     keep = ("Limit", "Sort", "Index Scan", "Bitmap", "Seq Scan", "Index Cond")
     return "; ".join(n for n in nodes if n.startswith(keep) and not n.startswith("Sort Key"))
@@ -227,22 +233,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=2000, help="timed queries per case")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=200, help="untimed queries before each case")
-    ap.add_argument("--check", type=int, default=20,
-                    help="queries checked against pyproj over every station")
-    ap.add_argument("--geography-queries", type=int, default=20,
-                    help="queries of the unindexed geography KNN (c')")
-    ap.add_argument("--db", default=None,
-                    help="postgresql:// URL of a database with PostGIS to use instead of a "
-                         "throw-away cluster (the script works in a new schema it drops)")
+    ap.add_argument(
+        "--check", type=int, default=20, help="queries checked against pyproj over every station"
+    )
+    ap.add_argument(
+        "--geography-queries",
+        type=int,
+        default=20,
+        help="queries of the unindexed geography KNN (c')",
+    )
+    ap.add_argument(
+        "--db",
+        default=None,
+        help="postgresql:// URL of a database with PostGIS to use instead of a "
+        "throw-away cluster (the script works in a new schema it drops)",
+    )
     args = ap.parse_args(argv)
     if args.db is not None and not args.db.startswith(("postgresql://", "postgres://")):
         ap.error("--db must be a postgresql:// URL")
     started = time.perf_counter()
-    section(f"Setup: N={args.n:,} synthetic stations, seed={args.seed}, k={K}, "
-            f"filter {'+'.join(FILTER)}, python {sys.version.split()[0]}")
+    section(
+        f"Setup: N={args.n:,} synthetic stations, seed={args.seed}, k={K}, "
+        f"filter {'+'.join(FILTER)}, python {sys.version.split()[0]}"
+    )
     # pykdtree queries run on an OpenMP team (libgomp: one thread per core unless told).
-    row("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"),
-        f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start")
+    row(
+        "OMP_NUM_THREADS",
+        os.environ.get("OMP_NUM_THREADS", "unset"),
+        f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start",
+    )
     syn, secs = timed(lambda: generate(args.n, np.random.default_rng(args.seed)))
     batch, secs2 = timed(lambda: drafts(syn))
     row("generate stations (drafts)", f"{secs + secs2:8.2f} s", describe(batch))
@@ -263,64 +282,91 @@ def run(args: argparse.Namespace, url: str, batch: list[Any]) -> bool:
 def _run(args: argparse.Namespace, url: str, store: PostGISStore, batch: list[Any]) -> bool:
     amenities = list(FILTER)
     with psycopg.connect(url, autocommit=True) as conn:
-        versions = conn.execute("SELECT current_setting('server_version'),"
-                                " postgis_lib_version()").fetchone()
+        versions = conn.execute(
+            "SELECT current_setting('server_version'), postgis_lib_version()"
+        ).fetchone()
         assert versions is not None
         row("server", f"PostgreSQL {versions[0]}", f"PostGIS {versions[1]}")
 
         section("Loading and snapshot")
         counts, secs = timed(lambda: store.save_all(batch, actor="bench"))
-        row("import into PostGIS (PostGISStore.save_all)", f"{secs:8.2f} s",
+        row(
+            "import into PostGIS (PostGISStore.save_all)",
+            f"{secs:8.2f} s",
             f"{counts.created:,} created, {len(batch) / secs:,.0f} stations/s, one transaction "
-            "with audit rows")
+            "with audit rows",
+        )
         _none, secs = timed(lambda: conn.execute("ANALYZE"))
         row("ANALYZE", f"{secs:8.2f} s")
-        size = conn.execute("SELECT pg_total_relation_size('stations'),"
-                            " pg_total_relation_size('yizhan_audit')").fetchone()
+        size = conn.execute(
+            "SELECT pg_total_relation_size('stations'), pg_total_relation_size('yizhan_audit')"
+        ).fetchone()
         assert size is not None
-        row("table sizes: stations / yizhan_audit (with indexes)",
-            f"{size[0] / 2**20:6.1f} /{size[1] / 2**20:6.1f} MiB")
+        row(
+            "table sizes: stations / yizhan_audit (with indexes)",
+            f"{size[0] / 2**20:6.1f} /{size[1] / 2**20:6.1f} MiB",
+        )
         for attempt in ("1st", "2nd"):
             stations, list_secs = timed(store.list_stations)
-            row(f"store.list_stations() alone, {attempt} call", f"{list_secs:8.2f} s",
-                f"{len(stations):,} stations")
+            row(
+                f"store.list_stations() alone, {attempt} call",
+                f"{list_secs:8.2f} s",
+                f"{len(stations):,} stations",
+            )
             del stations
             gc.collect()
         rss0 = rss_mib()
         catalog, build_secs = timed(
-            lambda: Catalog(store.list_stations(), data_version=store.data_version()))
-        row("Catalog build from the store (list_stations + Catalog)", f"{build_secs:8.2f} s",
-            f"{len(catalog):,} visible; RSS +{rss_mib() - rss0:,.0f} MiB")
+            lambda: Catalog(store.list_stations(), data_version=store.data_version())
+        )
+        row(
+            "Catalog build from the store (list_stations + Catalog)",
+            f"{build_secs:8.2f} s",
+            f"{len(catalog):,} visible; RSS +{rss_mib() - rss0:,.0f} MiB",
+        )
         gc.collect()
-        gc.freeze()  # as the server does after building a snapshot (stations/live.py)
+        gc.freeze()  # as the server does after building a snapshot (stations/reading/live.py)
 
         points = rider_positions(args.queries + args.warmup, args.seed)
         warm, points = points[: args.warmup], points[args.warmup :]
         query = NearbyQuery(at=AT, k=K, amenities=FILTER)
-        section(f"Per-query latency, k={K}, {'+'.join(FILTER)} ({_share(catalog)} of the visible "
-                f"stations pass), {len(points)} riders near cities; (a), (b), (c) take turns "
-                "every 250 riders")
+        section(
+            f"Per-query latency, k={K}, {'+'.join(FILTER)} ({_share(catalog)} of the visible "
+            f"stations pass), {len(points)} riders near cities; (a), (b), (c) take turns "
+            "every 250 riders"
+        )
         knn = sql_runner(conn, KNN_SQL, amenities)
         exact = sql_runner(conn, EXACT_SQL, amenities)
         row("plan (b)", explain(conn, KNN_SQL, points[0], amenities))
         row("plan (c)", explain(conn, EXACT_SQL, points[0], amenities))
         (lat_a, res_a), (lat_b, res_b), (lat_c, res_c) = measure_alternating(
-            [lambda p: find_nearby(catalog, p, query), knn, exact], points, warm)
+            [lambda p: find_nearby(catalog, p, query), knn, exact], points, warm
+        )
         pa = latency_row("(a) in-memory find_nearby (exact geodesic)", lat_a)
         pb = latency_row("(b) PostGIS KNN geom <-> point (planar degrees)", lat_b)
         pc = latency_row("(c) PostGIS exact: KNN bound + ST_Distance(geography)", lat_c)
         geo_n = min(args.geography_queries, len(points))
-        lat_g, res_g = measure(sql_runner(conn, GEOGRAPHY_KNN_SQL, amenities), points[:geo_n],
-                               warm[:2])
+        lat_g, res_g = measure(
+            sql_runner(conn, GEOGRAPHY_KNN_SQL, amenities), points[:geo_n], warm[:2]
+        )
         pg = latency_row("(c') ORDER BY geom::geography <-> point::geography", lat_g)
 
         section("Ratios (p50)")
-        row("(b) PostGIS KNN / (a) in-memory", f"{pb[0] / pa[0]:8.1f} x",
-            f"p90 {pb[1] / pa[1]:.1f} x, p99 {pb[2] / pa[2]:.1f} x")
-        row("(c) PostGIS exact / (a) in-memory", f"{pc[0] / pa[0]:8.1f} x",
-            f"p90 {pc[1] / pa[1]:.1f} x, p99 {pc[2] / pa[2]:.1f} x")
-        row("(c) PostGIS exact / (b) PostGIS KNN", f"{pc[0] / pb[0]:8.1f} x",
-            "what exactness costs in the database")
+        row(
+            "(b) PostGIS KNN / (a) in-memory",
+            f"{pb[0] / pa[0]:8.1f} x",
+            f"p90 {pb[1] / pa[1]:.1f} x, p99 {pb[2] / pa[2]:.1f} x",
+        )
+        row(
+            "(c) PostGIS exact / (a) in-memory",
+            f"{pc[0] / pa[0]:8.1f} x",
+            f"p90 {pc[1] / pa[1]:.1f} x, p99 {pc[2] / pa[2]:.1f} x",
+        )
+        row(
+            "(c) PostGIS exact / (b) PostGIS KNN",
+            f"{pc[0] / pb[0]:8.1f} x",
+            "what exactness costs in the database",
+        )
         row("(c') geography KNN / (a) in-memory", f"{pg[0] / pa[0]:8.0f} x", "seq scan + sort")
 
         section("Agreement on the result ids (same order)")
@@ -332,10 +378,16 @@ def _run(args: argparse.Namespace, url: str, store: PostGISStore, batch: list[An
         same_ab = sum(a == b for a, b in zip(ids_a, ids_b, strict=True))
         set_ab = sum(set(a) == set(b) for a, b in zip(ids_a, ids_b, strict=True))
         same_ag = sum(a == g for a, g in zip(ids_a, ids_g, strict=False))
-        row("(a) vs (c) exact in the database", f"{same_ac}/{len(points)}",
-            f"{same_ac / len(points):.1%}")
-        row("(a) vs (b) KNN in degrees: same order", f"{same_ab}/{len(points)}",
-            f"{same_ab / len(points):.1%}; same set of ids: {set_ab}/{len(points)}")
+        row(
+            "(a) vs (c) exact in the database",
+            f"{same_ac}/{len(points)}",
+            f"{same_ac / len(points):.1%}",
+        )
+        row(
+            "(a) vs (b) KNN in degrees: same order",
+            f"{same_ab}/{len(points)}",
+            f"{same_ab / len(points):.1%}; same set of ids: {set_ab}/{len(points)}",
+        )
         row("(a) vs (c') geography (sphere) KNN", f"{same_ag}/{geo_n}")
         sample = [i for i, (a, c) in enumerate(zip(ids_a, ids_c, strict=True)) if a != c][:3]
         for i in sample:
@@ -344,12 +396,21 @@ def _run(args: argparse.Namespace, url: str, store: PostGISStore, batch: list[An
 
         section("Targets")
         met = pb[0] / pa[0] >= 10.0
-        row("in-memory ≥ 10x faster than PostGIS KNN at p50", f"{pb[0] / pa[0]:8.1f} x",
-            "MET" if met else "NOT MET")
-        row("  and than the exact PostGIS answer", f"{pc[0] / pa[0]:8.1f} x",
-            "MET" if pc[0] / pa[0] >= 10.0 else "NOT MET")
-        row("(a) agrees with (c) on every query", f"{same_ac}/{len(points)}",
-            "yes" if same_ac == len(points) else "NO")
+        row(
+            "in-memory ≥ 10x faster than PostGIS KNN at p50",
+            f"{pb[0] / pa[0]:8.1f} x",
+            "MET" if met else "NOT MET",
+        )
+        row(
+            "  and than the exact PostGIS answer",
+            f"{pc[0] / pa[0]:8.1f} x",
+            "MET" if pc[0] / pa[0] >= 10.0 else "NOT MET",
+        )
+        row(
+            "(a) agrees with (c) on every query",
+            f"{same_ac}/{len(points)}",
+            "yes" if same_ac == len(points) else "NO",
+        )
         row("(a) and (c) agree with pyproj on the sample", "yes" if ok_oracle else "NO")
         if args.n != 190_000:
             print(f"  (the target is stated for N=190,000; this run used N={args.n:,})")
@@ -360,8 +421,9 @@ def _share(catalog: Catalog) -> str:
     return f"{catalog.selection(mask_of(FILTER), frozenset()).fraction:.0%}"
 
 
-def oracle_check(catalog: Catalog, points: Sequence[LonLat], ids_a: list[list[str]],
-                 ids_c: list[list[str]]) -> bool:
+def oracle_check(
+    catalog: Catalog, points: Sequence[LonLat], ids_a: list[list[str]], ids_c: list[list[str]]
+) -> bool:
     """(a) and (c) against pyproj's geodesic distance to every filtered station, ties by id."""
     keep = np.flatnonzero(catalog.selection(mask_of(FILTER), frozenset()).mask)
     lon, lat = catalog.lon[keep], catalog.lat[keep]

@@ -43,10 +43,10 @@ from geo.geodesic import WGS84
 from geo.nearest import NearestIndex
 from geo.position import LonLat
 from stations.amenities import CODES, mask_of
-from stations.catalog import Catalog
 from stations.hours import SHANGHAI, Hours, Openness
-from stations.locator import NearbyQuery, find_nearby
 from stations.model import Kind, Station, StationId, Status
+from stations.reading.catalog import Catalog
+from stations.reading.locator import NearbyQuery, find_nearby
 
 # --------------------------------------------------------------------------------------------
 # Synthetic data
@@ -206,8 +206,13 @@ def build_stations(syn: Synthetic) -> list[Station]:
 
     updated = datetime(2025, 1, 1, tzinfo=UTC)
     rows = zip(
-        syn.lon.tolist(), syn.lat.tolist(), syn.bits.tolist(), syn.kind.tolist(),
-        syn.hours.tolist(), syn.status.tolist(), strict=True,
+        syn.lon.tolist(),
+        syn.lat.tolist(),
+        syn.bits.tolist(),
+        syn.kind.tolist(),
+        syn.hours.tolist(),
+        syn.status.tolist(),
+        strict=True,
     )
     return [
         Station(
@@ -333,9 +338,10 @@ class BruteForce:
 
     def nearest(self, p: LonLat, k: int) -> list[int]:
         lon0, lat0 = math.radians(p.lon), math.radians(p.lat)
-        h = np.sin((self.lat_r - lat0) * 0.5) ** 2 + math.cos(lat0) * self.cos_lat * np.sin(
-            (self.lon_r - lon0) * 0.5
-        ) ** 2
+        h = (
+            np.sin((self.lat_r - lat0) * 0.5) ** 2
+            + math.cos(lat0) * self.cos_lat * np.sin((self.lon_r - lon0) * 0.5) ** 2
+        )
         few = np.argpartition(h, self.few - 1)[: self.few]
         _f, _b, d = WGS84.inv(
             np.full(few.size, p.lon), np.full(few.size, p.lat), self.lon[few], self.lat[few]
@@ -345,7 +351,9 @@ class BruteForce:
 
 
 def exact_ranking(
-    dist: NDArray[np.float64], candidates: NDArray[np.int64], k: int,
+    dist: NDArray[np.float64],
+    candidates: NDArray[np.int64],
+    k: int,
     accept: Callable[[int], bool] | None = None,
 ) -> list[int]:
     """The first k of ``candidates`` (positions) ordered by (exact distance, position) that pass
@@ -385,8 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=200, help="untimed queries before each run")
     ap.add_argument("--brute-queries", type=int, default=50)
     ap.add_argument("--sjoin-queries", type=int, default=30)
-    ap.add_argument("--sjoin-n", type=int, default=0,
-                    help="stations in the sjoin baseline (default: all)")
+    ap.add_argument(
+        "--sjoin-n", type=int, default=0, help="stations in the sjoin baseline (default: all)"
+    )
     ap.add_argument("--check", type=int, default=20, help="queries checked against exact")
     ap.add_argument("--no-sjoin", action="store_true", help="skip the geopandas baseline")
     args = ap.parse_args(argv)
@@ -394,8 +403,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = Table()
     started = time.perf_counter()
 
-    t.section(f"Setup: N={args.n:,} stations around {len(CITIES)} city centres, "
-              f"seed={args.seed}, python {sys.version.split()[0]}, numpy {np.__version__}")
+    t.section(
+        f"Setup: N={args.n:,} stations around {len(CITIES)} city centres, "
+        f"seed={args.seed}, python {sys.version.split()[0]}, numpy {np.__version__}"
+    )
     rss0 = rss_mib()
     syn, secs = timed(lambda: generate(args.n, rng))
     t.row("generate columns (numpy)", f"{secs:8.2f} s")
@@ -410,30 +421,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     rss1 = rss_mib()
     catalog, cat_secs = timed(lambda: Catalog(stations))
     rss2 = rss_mib()
-    t.row("Catalog build (sort, dicts, arrays, hours, index)", f"{cat_secs:8.2f} s",
-          f"RSS +{rss2 - rss1:,.0f} MiB; {len(catalog):,} visible")
-    t.row("  of which Hours.parse, one per station (estimate)",
-          f"{mix_us * len(catalog) / 1e6:8.2f} s", f"{mix_us:.1f} µs/station, mix-weighted")
+    t.row(
+        "Catalog build (sort, dicts, arrays, hours, index)",
+        f"{cat_secs:8.2f} s",
+        f"RSS +{rss2 - rss1:,.0f} MiB; {len(catalog):,} visible",
+    )
+    t.row(
+        "  of which Hours.parse, one per station (estimate)",
+        f"{mix_us * len(catalog) / 1e6:8.2f} s",
+        f"{mix_us:.1f} µs/station, mix-weighted",
+    )
     distinct_hours = len({id(h) for h in catalog.hours})
-    t.row("  Hours objects held / distinct texts", f"{distinct_hours:,} / "
-          f"{len({h.text for h in catalog.hours})}", "one compiled Hours per station")
+    t.row(
+        "  Hours objects held / distinct texts",
+        f"{distinct_hours:,} / {len({h.text for h in catalog.hours})}",
+        "one compiled Hours per station",
+    )
     _none, secs = timed(gc.collect)
-    t.row("  one full gc.collect() with the catalog alive", f"{secs:8.2f} s",
-          "a gen-2 pause the server would see")
+    t.row(
+        "  one full gc.collect() with the catalog alive",
+        f"{secs:8.2f} s",
+        "a gen-2 pause the server would see",
+    )
     gc.collect()
 
     rss3 = rss_mib()
     index, idx_secs = timed(lambda: NearestIndex(catalog.lon, catalog.lat))
     rss4 = rss_mib()
-    t.row("NearestIndex build alone (same points)", f"{idx_secs:8.2f} s",
-          f"RSS +{rss4 - rss3:,.0f} MiB")
+    t.row(
+        "NearestIndex build alone (same points)",
+        f"{idx_secs:8.2f} s",
+        f"RSS +{rss4 - rss3:,.0f} MiB",
+    )
     sizes = tree_bytes(index)
     for label, size in sizes.items():
         t.row(f"  {label}", f"{size / 2**20:8.1f} MiB")
     t.row("  approx total", f"{sum(sizes.values()) / 2**20:8.1f} MiB")
     del index
     gc.collect()
-    gc.freeze()  # as the server does after building a snapshot (stations/live.py)
+    gc.freeze()  # as the server does after building a snapshot (stations/reading/live.py)
 
     # ---------------------------------------------------------------- locator latency
     warm = query_points(args.warmup, rng)
@@ -442,14 +468,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     q_filter = NearbyQuery(at=AT, k=K, amenities=FILTER)
     q_open = NearbyQuery(at=AT, k=K, amenities=FILTER, open_at=AT)
 
-    t.section(f"Query latency, k={K}, {args.queries} points near city centres, "
-              f"at {AT.isoformat()} (µs p50 / p99)")
+    t.section(
+        f"Query latency, k={K}, {args.queries} points near city centres, "
+        f"at {AT.isoformat()} (µs p50 / p99)"
+    )
     sel_first = timed(lambda: find_nearby(catalog, points[0], q_filter))[1]
     selection = catalog.selection(mask_of(FILTER), frozenset())
-    t.row(f"first (b) call, {'+'.join(FILTER)}: builds mask",
-          f"{sel_first * 1e3:8.2f} ms",
-          f"{selection.fraction:.1%} of stations pass; restricted index: "
-          f"{'yes' if selection.index is not None else 'no'}")
+    t.row(
+        f"first (b) call, {'+'.join(FILTER)}: builds mask",
+        f"{sel_first * 1e3:8.2f} ms",
+        f"{selection.fraction:.1%} of stations pass; restricted index: "
+        f"{'yes' if selection.index is not None else 'no'}",
+    )
     bare_index = catalog.index
     mask, fraction = selection.mask, selection.fraction
 
@@ -460,32 +490,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return t.latency(label, latencies_us(fn, points), note)
 
     results: dict[str, tuple[float, float]] = {}
-    results["bare"] = run("NearestIndex.nearest k=5 (no locator)",
-                          lambda p: bare_index.nearest(p.lon, p.lat, K))
-    results["bare_mask"] = run("NearestIndex.nearest k=5 + amenity mask",
-                               lambda p: bare_index.nearest(p.lon, p.lat, K, mask=mask,
-                                                            mask_fraction=fraction))
+    results["bare"] = run(
+        "NearestIndex.nearest k=5 (no locator)", lambda p: bare_index.nearest(p.lon, p.lat, K)
+    )
+    results["bare_mask"] = run(
+        "NearestIndex.nearest k=5 + amenity mask",
+        lambda p: bare_index.nearest(p.lon, p.lat, K, mask=mask, mask_fraction=fraction),
+    )
     rss_q0 = rss_mib()
-    results["a"] = run("(a) find_nearby, no filter  [1st pass]",
-                       lambda p: find_nearby(catalog, p, q_plain))
-    results["a2"] = run("(a) find_nearby, no filter  [same points again]",
-                        lambda p: find_nearby(catalog, p, q_plain))
-    results["b"] = run("(b) find_nearby, 2 amenities  [1st pass]",
-                       lambda p: find_nearby(catalog, p, q_filter))
-    results["b2"] = run("(b) find_nearby, 2 amenities  [same points again]",
-                        lambda p: find_nearby(catalog, p, q_filter))
-    results["c"] = run("(c) find_nearby, 2 amenities + open_at  [1st]",
-                       lambda p: find_nearby(catalog, p, q_open))
-    results["c2"] = run("(c) find_nearby, 2 amenities + open_at  [again]",
-                        lambda p: find_nearby(catalog, p, q_open))
-    t.row("RSS growth during the locator runs", f"{rss_mib() - rss_q0:8.1f} MiB",
-          "per-station Hours caches")
+    results["a"] = run(
+        "(a) find_nearby, no filter  [1st pass]", lambda p: find_nearby(catalog, p, q_plain)
+    )
+    results["a2"] = run(
+        "(a) find_nearby, no filter  [same points again]",
+        lambda p: find_nearby(catalog, p, q_plain),
+    )
+    results["b"] = run(
+        "(b) find_nearby, 2 amenities  [1st pass]", lambda p: find_nearby(catalog, p, q_filter)
+    )
+    results["b2"] = run(
+        "(b) find_nearby, 2 amenities  [same points again]",
+        lambda p: find_nearby(catalog, p, q_filter),
+    )
+    results["c"] = run(
+        "(c) find_nearby, 2 amenities + open_at  [1st]", lambda p: find_nearby(catalog, p, q_open)
+    )
+    results["c2"] = run(
+        "(c) find_nearby, 2 amenities + open_at  [again]", lambda p: find_nearby(catalog, p, q_open)
+    )
+    t.row(
+        "RSS growth during the locator runs",
+        f"{rss_mib() - rss_q0:8.1f} MiB",
+        "per-station Hours caches",
+    )
     t.row("(c) uses the (b) filter's cached mask", "", "no separate first-call cost")
 
     # Break the locator's cost down on one configuration.
     match_us = np.empty(len(points))
-    hits_per_query = [bare_index.nearest(p.lon, p.lat, K, mask=mask, mask_fraction=fraction)
-                      for p in points]
+    hits_per_query = [
+        bare_index.nearest(p.lon, p.lat, K, mask=mask, mask_fraction=fraction) for p in points
+    ]
     t.section("Where (b)'s time goes (per query, same points)")
 
     def matches_only(i: int) -> None:
@@ -504,13 +548,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         again_h = Hours.parse(text)
         again_h.status(AT)
         warm_us = latencies_us(lambda _p, h=again_h: h.status(AT), [points[0]] * 300)
-        t.row(f"  Hours.status {text!r}"[:54],
-              f"{np.median(cold):8.1f} / {np.median(warm_us):8.1f}",
-              "µs p50 first call on an instance / repeated")
+        t.row(
+            f"  Hours.status {text!r}"[:54],
+            f"{np.median(cold):8.1f} / {np.median(warm_us):8.1f}",
+            "µs p50 first call on an instance / repeated",
+        )
 
     # ---------------------------------------------------------------- brute force
-    t.section(f"Brute force: numpy haversine over all points + pyproj on best 64 "
-              f"({args.brute_queries} queries)")
+    t.section(
+        f"Brute force: numpy haversine over all points + pyproj on best 64 "
+        f"({args.brute_queries} queries)"
+    )
     vis_lon, vis_lat = catalog.lon, catalog.lat
     brute_all = BruteForce(vis_lon, vis_lat)
     keep = np.flatnonzero(mask)
@@ -519,8 +567,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     brute_all.nearest(bq[0], K)
     brute_a = t.latency("brute, no filter", latencies_us(lambda p: brute_all.nearest(p, K), bq))
     brute_f.nearest(bq[0], K)
-    brute_b = t.latency("brute, 2 amenities (pre-filtered arrays)",
-                        latencies_us(lambda p: brute_f.nearest(p, K), bq))
+    brute_b = t.latency(
+        "brute, 2 amenities (pre-filtered arrays)",
+        latencies_us(lambda p: brute_f.nearest(p, K), bq),
+    )
     t.row("ratio brute / locator (a), p50", f"{brute_a[0] / results['a'][0]:8.0f} x")
     t.row("ratio brute / locator (b), p50", f"{brute_b[0] / results['b'][0]:8.0f} x")
 
@@ -530,8 +580,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sjoin_b = run_sjoin(t, args, catalog, keep, points, results)
 
     # ---------------------------------------------------------------- correctness
-    t.section(f"Correctness: locator ids vs exact pyproj ranking over all {len(catalog):,} "
-              f"stations, ties by id ({args.check} queries)")
+    t.section(
+        f"Correctness: locator ids vs exact pyproj ranking over all {len(catalog):,} "
+        f"stations, ties by id ({args.check} queries)"
+    )
     # Ground truth from the generated columns, not from the catalog's arrays.
     visible_rows = np.flatnonzero(syn.status != 2)
     truth_lon, truth_lat = syn.lon[visible_rows], syn.lat[visible_rows]
@@ -551,8 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_secs = time.perf_counter()
     for p in points[: args.check]:
         n_vis = visible_rows.size
-        _f, _b, dist = WGS84.inv(np.full(n_vis, p.lon), np.full(n_vis, p.lat), truth_lon,
-                                 truth_lat)
+        _f, _b, dist = WGS84.inv(np.full(n_vis, p.lon), np.full(n_vis, p.lat), truth_lon, truth_lat)
         dist = np.asarray(dist)
         expected = {
             "a": exact_ranking(dist, all_pos, K),
@@ -577,15 +628,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     b50 = results["b"][0]
     c50 = results["c"][0]
     ok_b = b50 <= 50.0
-    t.row("filtered k=5 at N stations, p50 ≤ 50 µs: (b) 1st pass", f"{b50:8.1f} µs",
-          "MET" if ok_b else "NOT MET")
-    t.row("  (b) same points again", f"{results['b2'][0]:8.1f} µs",
-          "MET" if results["b2"][0] <= 50 else "NOT MET")
-    t.row("  (c) with open_at, 1st pass / again",
-          f"{c50:6.1f} /{results['c2'][0]:6.1f} µs",
-          "MET" if max(c50, results["c2"][0]) <= 50 else "NOT MET")
-    t.row("  bare NearestIndex.nearest + mask (no locator)", f"{results['bare_mask'][0]:8.1f} µs",
-          "MET" if results["bare_mask"][0] <= 50 else "NOT MET")
+    t.row(
+        "filtered k=5 at N stations, p50 ≤ 50 µs: (b) 1st pass",
+        f"{b50:8.1f} µs",
+        "MET" if ok_b else "NOT MET",
+    )
+    t.row(
+        "  (b) same points again",
+        f"{results['b2'][0]:8.1f} µs",
+        "MET" if results["b2"][0] <= 50 else "NOT MET",
+    )
+    t.row(
+        "  (c) with open_at, 1st pass / again",
+        f"{c50:6.1f} /{results['c2'][0]:6.1f} µs",
+        "MET" if max(c50, results["c2"][0]) <= 50 else "NOT MET",
+    )
+    t.row(
+        "  bare NearestIndex.nearest + mask (no locator)",
+        f"{results['bare_mask'][0]:8.1f} µs",
+        "MET" if results["bare_mask"][0] <= 50 else "NOT MET",
+    )
     t.row("index build ≤ 2 s", f"{idx_secs:8.2f} s", "MET" if idx_secs <= 2.0 else "NOT MET")
     if args.n != 1_000_000:
         print(f"  (targets are stated for N=1,000,000; this run used N={args.n:,})")
@@ -599,8 +661,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_sjoin(
-    t: Table, args: argparse.Namespace, catalog: Catalog, keep: NDArray[np.int64],
-    points: Sequence[LonLat], results: dict[str, tuple[float, float]],
+    t: Table,
+    args: argparse.Namespace,
+    catalog: Catalog,
+    keep: NDArray[np.int64],
+    points: Sequence[LonLat],
+    results: dict[str, tuple[float, float]],
 ) -> tuple[float, float]:
     import geopandas as gpd  # only this baseline needs it
     from pyproj import Transformer
@@ -611,8 +677,10 @@ def run_sjoin(
     crs = "+proj=aea +lat_1=15 +lat_2=65 +lat_0=30 +lon_0=95 +datum=WGS84 +units=m +no_defs"
     n_total = len(catalog)
     n = min(args.sjoin_n or n_total, n_total)
-    t.section(f"geopandas {gpd.__version__} sjoin_nearest, per query "
-              f"({args.sjoin_queries} queries, {n:,} stations, CRS Asia North Albers)")
+    t.section(
+        f"geopandas {gpd.__version__} sjoin_nearest, per query "
+        f"({args.sjoin_queries} queries, {n:,} stations, CRS Asia North Albers)"
+    )
     if n < n_total:
         print(f"  NOTE: measured on a subset of {n:,} of {n_total:,} stations", flush=True)
     to_proj = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -627,8 +695,11 @@ def run_sjoin(
     right, secs = timed(lambda: frame(rows_all))
     t.row("GeoDataFrame of the stations (project + points)", f"{secs:8.2f} s")
     _sindex, secs = timed(lambda: right.sindex)
-    t.row("its STRtree (built by the first sjoin_nearest)", f"{secs:8.2f} s",
-          f"RSS +{rss_mib() - rss0:,.0f} MiB incl. frame")
+    t.row(
+        "its STRtree (built by the first sjoin_nearest)",
+        f"{secs:8.2f} s",
+        f"RSS +{rss_mib() - rss0:,.0f} MiB incl. frame",
+    )
     right_f = frame(rows_f)
     _sindex, secs_f = timed(lambda: right_f.sindex)
     t.row("filtered frame's STRtree (2 amenities)", f"{secs_f:8.2f} s")
@@ -645,12 +716,18 @@ def run_sjoin(
     for p in sq[:3]:
         one(p, right)
         one(p, right_f)
-    lat_a = t.latency("sjoin_nearest, no filter (k=1 only)",
-                      latencies_us(lambda p: one(p, right), sq))
-    lat_b = t.latency("sjoin_nearest, 2 amenities (pre-filtered frame)",
-                      latencies_us(lambda p: one(p, right_f), sq))
-    t.row("ratio sjoin / locator (a), p50", f"{lat_a[0] / results['a'][0]:8.0f} x",
-          "sjoin gives the 1 nearest (+ties), not k=5")
+    lat_a = t.latency(
+        "sjoin_nearest, no filter (k=1 only)", latencies_us(lambda p: one(p, right), sq)
+    )
+    lat_b = t.latency(
+        "sjoin_nearest, 2 amenities (pre-filtered frame)",
+        latencies_us(lambda p: one(p, right_f), sq),
+    )
+    t.row(
+        "ratio sjoin / locator (a), p50",
+        f"{lat_a[0] / results['a'][0]:8.0f} x",
+        "sjoin gives the 1 nearest (+ties), not k=5",
+    )
     t.row("ratio sjoin / locator (b), p50", f"{lat_b[0] / results['b'][0]:8.0f} x")
     return lat_b
 

@@ -66,8 +66,9 @@ def temporary_postgis(shared_buffers: str = "256MB") -> Iterator[str]:
             try:
                 conn.execute("CREATE EXTENSION postgis")
             except psycopg.Error as exc:
-                raise PgTempError(f"{bindir.parent} has no usable PostGIS ({exc}): "
-                                  f"run `{ENSURE}`") from exc
+                raise PgTempError(
+                    f"{bindir.parent} has no usable PostGIS ({exc}): run `{ENSURE}`"
+                ) from exc
         yield url
     finally:
         if (datadir / "postmaster.pid").exists():

@@ -109,9 +109,7 @@ def rider_positions(count: int, seed: int) -> list[LonLat]:
     return query_points(count, np.random.default_rng([seed, 7]))
 
 
-def _city_and_sector(
-    lon: np.ndarray, lat: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _city_and_sector(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the nearest city centre (equirectangular metres: fine at city scale) and the
     octant of the bearing from it."""
     c_lon = np.array([c[1] for c in CITIES])

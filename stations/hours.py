@@ -63,7 +63,7 @@ from zoneinfo import ZoneInfo
 
 import opening_hours as _oh
 
-from stations.holiday_rules import (
+from stations.holidays import (
     HolidaySelector,
     bare_comments_unknown,
     holiday_selectors,

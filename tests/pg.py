@@ -162,5 +162,3 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     url = pg_server.new_schema()
     yield url
     pg_server.drop_schema(url)
-
-

@@ -30,11 +30,11 @@ from api.schemas import (
     StationUpdate,
     problem_responses,
 )
-from stations import editing
-from stations.catalog import opening_status
+from stations.editing import edits as editing
 from stations.errors import InvalidInput, Problem
 from stations.hours import SHANGHAI
 from stations.model import Station, StationId
+from stations.reading.catalog import opening_status
 
 router = APIRouter(
     prefix="/v1",

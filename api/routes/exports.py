@@ -23,7 +23,7 @@ from api.auth import StoreDep
 from api.problems import ProblemError
 from api.schemas import GEOJSON, problem_responses
 from stations.errors import InvalidInput, Problem
-from stations.exporting import export_bytes, export_file
+from stations.files.exporting import export_bytes, export_file
 from stations.store.base import StationStore
 
 MEDIA_TYPES: Final = {

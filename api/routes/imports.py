@@ -33,9 +33,9 @@ from api.deps import LiveDep
 from api.problems import CLIENT_GONE, MAX_LISTED_PROBLEMS, ProblemError
 from api.schemas import problem_responses
 from geo.crs import CoordinateSystem
-from stations import importing
 from stations.errors import ImportFileError, InvalidInput, Problem
-from stations.importing import Cancelled, ImportCancelled, ImportReport
+from stations.files import importing
+from stations.files.importing import Cancelled, ImportCancelled, ImportReport
 
 FORM_FIELDS: Final = ("file", "crs", "dry_run", "allow_duplicates")
 _FLAGS: Final = {"true": True, "false": False}

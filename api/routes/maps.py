@@ -23,7 +23,7 @@ from api.maps.render import page_html, render_map
 from api.maps.texts import Lang, Tiles
 from api.problems import ProblemError
 from api.schemas import problem_responses
-from stations.catalog import Catalog
+from stations.reading.catalog import Catalog
 
 HTML: Final = "text/html; charset=utf-8"
 _PARAMS: Final = frozenset({"tiles", "lang"})

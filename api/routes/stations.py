@@ -32,12 +32,12 @@ from api.problems import ProblemError
 from api.responses import GeoJSONResponse
 from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
 from geo.crs import CoordinateSystem
-from stations.batch import find_nearby_many
-from stations.catalog import Catalog, opening_status
 from stations.errors import StationNotFound
 from stations.hours import SHANGHAI
-from stations.locator import NearbyQuery, find_nearby, list_stations
 from stations.model import StationId
+from stations.reading.batch import find_nearby_many
+from stations.reading.catalog import Catalog, opening_status
+from stations.reading.locator import NearbyQuery, find_nearby, list_stations
 
 router = APIRouter(
     prefix="/v1",

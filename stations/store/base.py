@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from stations.audit import Action, AuditEntry
+from stations.editing.audit import Action, AuditEntry
+from stations.editing.tokens import Token
 from stations.model import Station, StationDraft, StationId
-from stations.tokens import Token
 
 
 class Outcome(StrEnum):

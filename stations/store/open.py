@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stations.store.base import StationStore
-from stations.store.pg_connection import is_postgres_url
+from stations.store.postgis.connection import is_postgres_url
 
 
 def open_store(url_or_path: str | Path, *, create: bool = True) -> StationStore:
@@ -14,10 +14,10 @@ def open_store(url_or_path: str | Path, *, create: bool = True) -> StationStore:
     the PostGIS schema; without it, a missing store or an out-of-date schema raises
     StoreUnavailable saying what to run."""
     if is_postgres_url(url_or_path):
-        from stations.store.postgis import PostGISStore  # psycopg only where it is used
+        from stations.store.postgis.store import PostGISStore  # psycopg only where it is used
 
         return PostGISStore(str(url_or_path), create=create)
-    from stations.store.geopackage import GeoPackageStore
+    from stations.store.geopackage.store import GeoPackageStore
 
     return GeoPackageStore(url_or_path, create=create)
 
@@ -26,11 +26,11 @@ def upgrade_store(url_or_path: str | Path) -> int:
     """Create or migrate the store's schema (``yizhan db upgrade``); returns the schema
     version it is at now. Running it again changes nothing."""
     if is_postgres_url(url_or_path):
-        from stations.store.postgis import upgrade_database
+        from stations.store.postgis.store import upgrade_database
 
         return upgrade_database(str(url_or_path))[1]
-    from stations.store.geopackage import GeoPackageStore
-    from stations.store.gpkg_format import MIGRATIONS
+    from stations.store.geopackage.format import MIGRATIONS
+    from stations.store.geopackage.store import GeoPackageStore
 
     GeoPackageStore(url_or_path, create=True).close()  # a GeoPackage migrates when opened
     return len(MIGRATIONS)

@@ -22,9 +22,9 @@ from typing import Any, Final
 import httpx
 from fastapi.testclient import TestClient
 
-from stations.importing import import_file
-from stations.store.geopackage import GeoPackageStore
-from stations.tokens import Role, Token, new_secret, secret_hash
+from stations.editing.tokens import Role, Token, new_secret, secret_hash
+from stations.files.importing import import_file
+from stations.store.geopackage.store import GeoPackageStore
 from tests.api.stores import open_client
 
 ROOT: Final = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from stations.importing import import_file
-from stations.store.geopackage import GeoPackageStore
+from stations.files.importing import import_file
+from stations.store.geopackage.store import GeoPackageStore
 
 
 def build_store(db: Path, source: Path) -> Path:

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.access_log import MAX_LOGGED_PARAMS, QUERY_RULES, UNMATCHED, loggable_query
 from api.app import create_app
+from api.middleware.access_log import MAX_LOGGED_PARAMS, QUERY_RULES, UNMATCHED, loggable_query
 from api.settings import Settings
-from stations.tokens import new_secret
+from stations.editing.tokens import new_secret
 from tests.api.test_operations import Records
 from tests.api.test_workers import serving, wait_ready
 

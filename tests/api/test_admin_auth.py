@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stations.tokens import Role
+from stations.editing.tokens import Role
 from tests.api.admin_fixtures import (
     BEILIN,
     WEIYANG,

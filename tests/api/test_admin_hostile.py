@@ -12,7 +12,7 @@ import httpx
 import opening_hours
 import pytest
 
-from stations.validation import MAX_LENGTH
+from stations.editing.validation import MAX_LENGTH
 from tests.api.admin_fixtures import (
     AdminEnv,
     admin_env,

@@ -13,11 +13,11 @@ import pytest
 
 from geo.crs import CoordinateSystem, from_wgs84, to_wgs84
 from geo.position import LonLat
-from stations.batch import nearest_many
-from stations.catalog import Catalog
 from stations.hours import SHANGHAI
-from stations.locator import NearbyQuery, find_nearby
-from stations.store.geopackage import GeoPackageStore
+from stations.reading.batch import nearest_many
+from stations.reading.catalog import Catalog
+from stations.reading.locator import NearbyQuery, find_nearby
+from stations.store.geopackage.store import GeoPackageStore
 from tests.api.test_cli import run
 
 HEADER_WITH_ID = "line,id,rank,station_id,distance_m,bearing_deg,station_lon,station_lat"

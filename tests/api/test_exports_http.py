@@ -12,9 +12,9 @@ import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 
-from stations.importing import CSV_COLUMNS
-from stations.store.geopackage import GeoPackageStore
-from stations.tokens import Role, Token, secret_hash
+from stations.editing.tokens import Role, Token, secret_hash
+from stations.files.importing import CSV_COLUMNS
+from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client
 from tests.conftest import DEMO_CSV

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Message
 
-from api.limits import MAX_QUERY_BYTES, MAX_QUERY_PARAMS, query_refusal
+from api.middleware.limits import MAX_QUERY_BYTES, MAX_QUERY_PARAMS, query_refusal
 from api.params import MAX_BATCH_FEATURES, MAX_BATCH_POINTS
 from api.problems import MAX_LISTED_PROBLEMS, listed
 from tests.api.problem import assert_problem
@@ -87,8 +87,8 @@ def test_repeats_are_found_in_linear_time_and_named_once() -> None:
     query = "&".join(f"n{i}=1&n%{ord(str(i)[0]):02X}{str(i)[1:]}=2" for i in range(1000))
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("api.limits.MAX_QUERY_BYTES", 1 << 20)
-        patch.setattr("api.limits.MAX_QUERY_PARAMS", 1 << 20)
+        patch.setattr("api.middleware.limits.MAX_QUERY_BYTES", 1 << 20)
+        patch.setattr("api.middleware.limits.MAX_QUERY_PARAMS", 1 << 20)
         refusal = query_refusal(query.encode())
     assert time.perf_counter() - started < 0.5
     assert refusal is not None

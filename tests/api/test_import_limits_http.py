@@ -25,8 +25,8 @@ import uvicorn
 from api.app import create_app
 from api.routes.imports import IMPORT_THREADS
 from api.settings import Settings
-from stations import importing
-from stations.validation import validate_draft
+from stations.editing.validation import validate_draft
+from stations.files import importing
 from tests.api.admin_fixtures import BEILIN, AdminEnv, admin_env, bearer, cli
 from tests.api.problem import assert_problem
 from tests.stations import import_files as wb

@@ -19,14 +19,14 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from api import limits
+from api.middleware import limits
 from api.routes.imports import ImportReportPublic
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.geodesic import WGS84, distance_m
-from stations.importing import CSV_COLUMNS
+from stations.editing.tokens import Role, Token, secret_hash
+from stations.files.importing import CSV_COLUMNS
 from stations.model import Station, StationId
-from stations.store.geopackage import GeoPackageStore
-from stations.tokens import Role, Token, secret_hash
+from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client
 

@@ -23,7 +23,7 @@ from api.maps.texts import TEXT, Tiles
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.amenities import BY_CODE
 from stations.model import Kind, Station, Status
-from stations.store.geopackage import GeoPackageStore
+from stations.store.geopackage.store import GeoPackageStore
 from tests.api.stores import open_client
 from tests.api.test_map_render import HOSTILE, make_station, synthetic_stations
 

@@ -30,7 +30,7 @@ from api.maps.texts import AMENITY_ICONS, KEY_AMENITIES, Tiles
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.amenities import CODES, VOCABULARY
 from stations.model import Kind, Station, StationDraft, StationId, Status
-from stations.store.geopackage import GeoPackageStore
+from stations.store.geopackage.store import GeoPackageStore
 from tests.api.conftest import DEMO_CSV
 from tests.api.stores import build_store, open_client
 

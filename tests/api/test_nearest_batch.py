@@ -16,7 +16,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from api.limits import MAX_BATCH_BYTES
+from api.middleware.limits import MAX_BATCH_BYTES
 from api.params import MAX_BATCH_POINTS
 from api.routes.stations import NearestBatchResults
 from geo.crs import CoordinateSystem, from_wgs84

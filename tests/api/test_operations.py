@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.access_log import loggable_query, rounded_position
 from api.app import create_app
+from api.middleware.access_log import loggable_query, rounded_position
 from api.settings import Settings
 from tests.api.admin_fixtures import bearer, cli_token
 from tests.api.problem import assert_problem

@@ -13,8 +13,8 @@ from api.presenter import _RiderLinks, _view, nearest_collection
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.position import LonLat
 from stations.hours import HoursStatus, Openness
-from stations.locator import Match
 from stations.model import Kind, Station, StationId, Status
+from stations.reading.locator import Match
 
 ODD_NAMES = ["爱心驿站 #1 & 2", "a+b=c?d%", "Caffè/咖啡 ; 50%", "🚴 骑手之家", "x" * 100, "'\"<>"]
 

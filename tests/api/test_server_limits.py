@@ -14,9 +14,8 @@ from pathlib import Path
 import h11
 import pytest
 
-from api import protocol
-from api.protocol import HeadMeter, Refusals
-from api.server_limits import (
+from api.server import protocol
+from api.server.limits import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_REQUEST_HEAD,
     MAX_REQUEST_LINE,
@@ -24,6 +23,7 @@ from api.server_limits import (
     ServerLimits,
     server_limits,
 )
+from api.server.protocol import HeadMeter, Refusals
 from api.settings import Settings, SettingsError
 from tests.api.admin_fixtures import ROOT, YIZHAN, seed_store
 

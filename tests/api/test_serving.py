@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.serving import listening_socket
+from api.server.supervisor import listening_socket
 from tests.api.admin_fixtures import cli, seed_store
 from tests.api.test_workers import _descendants, free_port, serving, wait_ready
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from geo.geodesic import WGS84, distance_m
-from stations.duplicates import (
+from stations.files.duplicates import (
     RADIUS_M,
     Place,
     likely_duplicates,
     normalise_name,
     similar_names,
 )
-from stations.importing import CSV_COLUMNS, import_file
-from stations.store.geopackage import GeoPackageStore
+from stations.files.importing import CSV_COLUMNS, import_file
+from stations.store.geopackage.store import GeoPackageStore
 
 DRUM_TOWER = (108.9393, 34.2628)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from stations.exporting import export_file
-from stations.importing import CSV_COLUMNS, import_file
+from stations.files.exporting import export_file
+from stations.files.importing import CSV_COLUMNS, import_file
 from stations.model import Status
-from stations.store.geopackage import GeoPackageStore
+from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import DEMO_CSV, MakeDraft
 
 

@@ -25,13 +25,12 @@ import openpyxl
 import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from stations import import_limits as limits
-from stations import xlsx
 from stations.errors import ImportFileError
-from stations.import_formats import parse_rows
-from stations.import_limits import ImportCancelled
-from stations.importing import CSV_COLUMNS, import_data
-from stations.store.geopackage import GeoPackageStore
+from stations.files import limits, xlsx
+from stations.files.formats import parse_rows
+from stations.files.importing import CSV_COLUMNS, import_data
+from stations.files.limits import ImportCancelled
+from stations.store.geopackage.store import GeoPackageStore
 from tests.stations import import_files as wb
 from tests.stations.import_files import collection, nested_in_a_property
 

@@ -9,8 +9,8 @@ import pytest
 
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.errors import ImportFileError
-from stations.importing import CSV_COLUMNS, import_file
-from stations.store.geopackage import GeoPackageStore
+from stations.files.importing import CSV_COLUMNS, import_file
+from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import DEMO_CSV
 
 HEADER = ",".join(CSV_COLUMNS)

@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from stations.live import LiveCatalog
-from stations.store.geopackage import GeoPackageStore
+from stations.reading.live import LiveCatalog
+from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import MakeDraft
 
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
-from stations.audit import Action
-from stations.catalog import Catalog
+from stations.editing.audit import Action
 from stations.errors import StoreUnavailable, VersionMismatch
-from stations.live import LiveCatalog
 from stations.model import StationId, Status
-from stations.store.pg_schema import CHANGES_CHANNEL, schema_v1
-from stations.store.postgis import PostGISStore
+from stations.reading.catalog import Catalog
+from stations.reading.live import LiveCatalog
+from stations.store.postgis.schema import CHANGES_CHANNEL, schema_v1
+from stations.store.postgis.store import PostGISStore
 from tests.conftest import MakeDraft
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from geographiclib.geodesic import Geodesic
 
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.position import LonLat
-from stations.catalog import Catalog
 from stations.hours import Openness
-from stations.locator import ListQuery, NearbyQuery, find_nearby, list_stations
 from stations.model import Kind, Station, StationDraft, StationId, Status
+from stations.reading.catalog import Catalog
+from stations.reading.locator import ListQuery, NearbyQuery, find_nearby, list_stations
 from tests.conftest import MakeDraft
 
 SH = ZoneInfo("Asia/Shanghai")

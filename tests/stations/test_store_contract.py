@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from stations.audit import Action, record_of
+from stations.editing.audit import Action, record_of
+from stations.editing.tokens import Role, Token, secret_hash
 from stations.errors import (
     StationExists,
     StationNotFound,
@@ -26,7 +27,6 @@ from stations.errors import (
 from stations.model import Kind, StationDraft, StationId, Status
 from stations.store.base import Outcome, StationStore
 from stations.store.open import open_store
-from stations.tokens import Role, Token, secret_hash
 from tests.conftest import MakeDraft
 
 OpenStore = Callable[[], StationStore]

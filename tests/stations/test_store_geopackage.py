@@ -13,8 +13,8 @@ import pytest
 from stations.errors import StationNotFound, StoreUnavailable
 from stations.model import Kind, StationId, Status
 from stations.store.base import Outcome
-from stations.store.geopackage import GeoPackageStore
-from stations.store.gpkg_format import decode_point, encode_point
+from stations.store.geopackage.format import decode_point, encode_point
+from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import MakeDraft
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from stations.audit import Action
+from stations.editing.audit import Action
+from stations.editing.tokens import Role, Token, secret_hash
 from stations.errors import StationExists, TokenNotFound, VersionMismatch, VersionNotFound
 from stations.model import StationId
-from stations.store.geopackage import GeoPackageStore
-from stations.store.gpkg_format import GPKG_APPLICATION_ID, encode_point, schema_v1
-from stations.tokens import Role, Token, secret_hash
+from stations.store.geopackage.format import GPKG_APPLICATION_ID, encode_point, schema_v1
+from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import MakeDraft
 
 

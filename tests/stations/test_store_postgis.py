@@ -12,15 +12,14 @@ import pytest
 
 from stations.errors import StoreUnavailable
 from stations.model import StationId
-from stations.store.geopackage import GeoPackageStore
+from stations.store.geopackage.store import GeoPackageStore
 from stations.store.open import open_store, upgrade_store
-from stations.store.pg_schema import SCHEMA_VERSION
-from stations.store.postgis import PostGISStore
+from stations.store.postgis.schema import SCHEMA_VERSION
+from stations.store.postgis.store import PostGISStore
 from tests.conftest import MakeDraft
 
 if TYPE_CHECKING:  # tests.pg is a plugin (tests/conftest.py), imported by pytest first
     from tests.pg import PgServer
-
 
 
 @pytest.fixture

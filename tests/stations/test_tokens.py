@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from stations.editing.tokens import Role, Token, check_token_fields, new_secret, secret_hash
 from stations.errors import InvalidInput
-from stations.tokens import Role, Token, check_token_fields, new_secret, secret_hash
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 
 from geo.crs import CoordinateSystem, from_wgs84
+from stations.editing.validation import parse_number, validate_draft
 from stations.errors import InvalidStation
 from stations.model import Kind, Status
-from stations.validation import parse_number, validate_draft
 
 GOOD: dict[str, Any] = {
     "id": "x-1",

@@ -21,8 +21,9 @@ from typing import Final
 
 import orjson
 
-from stations.audit import Action, AuditEntry, changes_between
-from stations.audit import encode as audit_json
+from stations.editing.audit import Action, AuditEntry, changes_between
+from stations.editing.audit import encode as audit_json
+from stations.editing.tokens import Role, Token
 from stations.errors import (
     StationExists,
     StationNotFound,
@@ -33,7 +34,7 @@ from stations.errors import (
 )
 from stations.model import Kind, Station, StationDraft, StationId, Status
 from stations.store.base import ImportCounts, Outcome, SaveResult, StationsRead
-from stations.store.gpkg_format import (
+from stations.store.geopackage.format import (
     GPKG_APPLICATION_ID,
     GPKG_USER_VERSION,
     LAYER,
@@ -43,7 +44,6 @@ from stations.store.gpkg_format import (
     gpkg_datetime,
     parse_datetime,
 )
-from stations.tokens import Role, Token
 
 _COLUMNS: Final = (
     "id, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "

@@ -2,8 +2,9 @@
 
 Each reader turns a file's bytes into raw rows (field name → value as found in the file),
 numbered as a person would find them: the CSV line, the GeoJSON feature, the Excel row.
-Nothing is validated here beyond the file's structure; ``stations.validation`` judges values.
-A file that cannot be read at all, or passes a limit of ``stations.import_limits`` (stations,
+Nothing is validated here beyond the file's structure; ``stations.editing.validation`` judges
+values.
+A file that cannot be read at all, or passes a limit of ``stations.files.limits`` (stations,
 columns, characters in a cell, JSON nesting), raises ImportFileError.
 """
 
@@ -21,9 +22,10 @@ from typing import Final
 import numpy as np
 from openpyxl.utils.cell import get_column_letter
 
-from stations import xlsx
+from stations.editing.validation import KNOWN_FIELDS
 from stations.errors import ImportFileError
-from stations.import_limits import (
+from stations.files import xlsx
+from stations.files.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_CSV_RECORD_CHARS,
@@ -35,7 +37,6 @@ from stations.import_limits import (
     too_many_rows,
 )
 from stations.model import EDITABLE_FIELDS
-from stations.validation import KNOWN_FIELDS
 
 #: The import/export columns, in file order (README: Import file).
 CSV_COLUMNS: Final = ("id", *EDITABLE_FIELDS)

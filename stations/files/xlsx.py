@@ -7,7 +7,7 @@ shortest text that reads back as the same float, so no precision is lost), boole
 ``TRUE``/``FALSE`` as Excel shows them, dates and times in ISO 8601. Formulas give their
 cached values (what Excel last computed), never the formula text.
 
-The workbook is streamed under the hard limits of ``stations.import_limits``, not loaded by
+The workbook is streamed under the hard limits of ``stations.files.limits``, not loaded by
 openpyxl (whose conversions of cell values this module repeats): openpyxl pads every row out to
 the sheet's declared ``<dimension>`` and every gap between row numbers, so 5 KB claiming
 A1:XFD1048576, or one row numbered 10^9, took minutes of CPU; and it holds any text whole, so
@@ -33,7 +33,7 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
 
 from stations.errors import ImportFileError
-from stations.import_limits import (
+from stations.files.limits import (
     EXCEL_MAX_COLUMN,
     EXCEL_MAX_ROW,
     MAX_CELL_CHARS,

@@ -4,7 +4,7 @@ the open-file budget those connections come out of.
 uvicorn on its own waits forever for a request head or body that never completes, answers its
 ``limit_concurrency`` 503 only once a request has arrived (an idle connection holds its file
 descriptor until the client goes), and at the default limit of 1,024 open files stops accepting
-anyone once idle sockets have used them up. api/protocol.py enforces the limits chosen here.
+anyone once idle sockets have used them up. api/server/protocol.py enforces the limits chosen here.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ import numpy as np
 from geo.crs import CoordinateSystem
 from geo.position import LonLat
 from stations.amenities import mask_of
-from stations.catalog import Catalog
 from stations.hours import HoursStatus, Openness
 from stations.model import Kind, Station
+from stations.reading.catalog import Catalog
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ kernel spreads new connections over the workers by their address hash. The paren
 supervises: it restarts a worker that dies, and on SIGTERM/SIGINT stops them all gracefully.
 
 Either way every process serves with the same limits on slow, oversized and surplus clients
-(api/server_limits.py, api/protocol.py), after raising its soft limit on open files.
+(api/server/limits.py, api/server/protocol.py), after raising its soft limit on open files.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from typing import Any, Final
 
 import uvicorn
 
-from api.protocol import protocol_class
-from api.server_limits import ServerLimits, raise_fd_limit, server_limits
+from api.server.limits import ServerLimits, raise_fd_limit, server_limits
+from api.server.protocol import protocol_class
 from api.settings import Settings
 
 log = logging.getLogger("yizhan.serve")
@@ -51,7 +51,7 @@ def uvicorn_options(limits: ServerLimits) -> dict[str, Any]:
         "factory": True,
         "log_level": "info",
         # uvicorn's access log prints raw query strings (rider positions to the centimetre);
-        # api/access_log.py writes a structured one with positions rounded to ~100 m.
+        # api/middleware/access_log.py writes a structured one with positions rounded to ~100 m.
         "access_log": False,
         "http": protocol_class(limits),
         "backlog": limits.backlog,

@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from stations.catalog import Catalog
 from stations.errors import StoreUnavailable
+from stations.reading.catalog import Catalog
 from stations.store.base import ChangeFeed, StationStore
 
 log = logging.getLogger("yizhan.live")

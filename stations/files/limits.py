@@ -3,9 +3,9 @@
 One place for every limit the three readers (CSV, GeoJSON, .xlsx) enforce, for the command line
 and the HTTP API alike. Each is sized from the product, not from the machine: the biggest real
 import is an official list of about 200,000 stations in the 11 import columns, and no station
-field is longer than 500 characters (``stations.validation.MAX_LENGTH``). A file past a limit is
-refused as a whole (ImportFileError, a 422 over HTTP, exit 2 from the command line) before the
-work it would cause is done, with a message that names the limit and what to do.
+field is longer than 500 characters (``stations.editing.validation.MAX_LENGTH``). A file past a
+limit is refused as a whole (ImportFileError, a 422 over HTTP, exit 2 from the command line)
+before the work it would cause is done, with a message that names the limit and what to do.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from stations.editing.validation import KNOWN_FIELDS, MAX_LENGTH
 from stations.errors import ImportFileError
-from stations.validation import KNOWN_FIELDS, MAX_LENGTH
 
 #: Stations (CSV records, GeoJSON features, Excel rows) one import takes: the official list of
 #: ~200,000 with a quarter to spare. Larger files are split and imported one part after another.

@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 
 from stations.errors import ImportFileError
-from stations.importing import CSV_COLUMNS
+from stations.files.importing import CSV_COLUMNS
 from stations.model import Station, Status
 from stations.store.base import StationStore
-from stations.store.geopackage import GeoPackageStore
+from stations.store.geopackage.store import GeoPackageStore
 
 FORMATS = (".csv", ".geojson", ".gpkg")
 

@@ -4,9 +4,9 @@ Every row is validated before anything is written; one rejected row means nothin
 and the report lists every rejection with its row (CSV line, GeoJSON feature, Excel row), field
 and reason. With a token, every row must lie in the token's districts (for an update: where the
 station is now, too). Rows that would create a likely duplicate of a nearby station
-(``stations.duplicates``) are listed, and block the import unless duplicates are allowed. A dry
-run checks and counts against the store without writing. ``import_data`` is the one path the
-command line and the HTTP API share. Files past a limit of ``stations.import_limits`` are
+(``stations.files.duplicates``) are listed, and block the import unless duplicates are allowed.
+A dry run checks and counts against the store without writing. ``import_data`` is the one path the
+command line and the HTTP API share. Files past a limit of ``stations.files.limits`` are
 refused whole (ImportFileError); an import asked to stop (``cancelled``) stops within a few
 hundred rows, before anything is written or by rolling its transaction back.
 """
@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Final
 
 from geo.crs import CoordinateSystem
-from stations.duplicates import Duplicate, Place, likely_duplicates
+from stations.editing.tokens import Token
+from stations.editing.validation import validate_draft
 from stations.errors import ImportFileError, InvalidStation
-from stations.import_formats import (
+from stations.files.duplicates import Duplicate, Place, likely_duplicates
+from stations.files.formats import (
     CSV_COLUMNS,
     STRUCTURAL,
     SUFFIXES,
@@ -32,11 +34,9 @@ from stations.import_formats import (
     read_rows,
     xlsx_rows,
 )
-from stations.import_limits import Cancelled, ImportCancelled, stop_if_cancelled
+from stations.files.limits import Cancelled, ImportCancelled, stop_if_cancelled
 from stations.model import Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
-from stations.tokens import Token
-from stations.validation import validate_draft
 
 __all__ = [
     "CSV_COLUMNS",

@@ -20,10 +20,10 @@ from geo.crs import CoordinateSystem
 from geo.origin import origin_in_wgs84, origins_in_wgs84
 from geo.position import InvalidCoordinate, LonLat
 from stations.amenities import UnknownAmenity, check_codes
-from stations.catalog import Catalog
 from stations.errors import YizhanError
 from stations.hours import SHANGHAI
-from stations.locator import find_nearby, nearby_query
+from stations.reading.catalog import Catalog
+from stations.reading.locator import find_nearby, nearby_query
 
 EXIT_USAGE = 2
 
@@ -209,9 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
-    from api.serving import serve
+    from api.server.supervisor import serve
     from stations.store.open import open_store
-    from stations.store.pg_connection import is_postgres_url
+    from stations.store.postgis.connection import is_postgres_url
 
     open_store(db, create=False).close()  # fail here, in one line, not in each worker
     host = args.host or settings.host
@@ -231,7 +231,7 @@ def _serve(args: argparse.Namespace, settings: Settings, db: str) -> int:
 def _import(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from tqdm import tqdm
 
-    from stations.importing import import_file
+    from stations.files.importing import import_file
     from stations.store.open import open_store
 
     store = open_store(db)
@@ -268,7 +268,7 @@ def _import(args: argparse.Namespace, settings: Settings, db: str) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings, db: str) -> int:
-    from stations.exporting import export_file
+    from stations.files.exporting import export_file
     from stations.store.open import open_store
 
     store = open_store(db, create=False)
@@ -324,7 +324,7 @@ def _nearest_batch(args: argparse.Namespace, db: str) -> int:
     """Every row of a points file matched to its nearest stations, written as CSV."""
     import time
 
-    from stations.batch import nearest_many, read_points, write_matches
+    from stations.reading.batch import nearest_many, read_points, write_matches
 
     if args.lat is not None or args.lon is not None or args.json or args.out is None:
         raise YizhanError("--batch POINTS.csv needs --out RESULTS.csv, and no --lat, --lon, --json")
@@ -389,7 +389,7 @@ def _db_command(args: argparse.Namespace, settings: Settings, db: str) -> int:
 
 def _where(db: str) -> str:
     """The store as it may be printed: a database URL without its password."""
-    from stations.store.pg_connection import is_postgres_url, redact
+    from stations.store.postgis.connection import is_postgres_url, redact
 
     return redact(db) if is_postgres_url(db) else db
 
@@ -397,8 +397,8 @@ def _where(db: str) -> str:
 def _token(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from datetime import UTC
 
+    from stations.editing.tokens import Token, check_token_fields, new_secret, secret_hash
     from stations.store.open import open_store
-    from stations.tokens import Token, check_token_fields, new_secret, secret_hash
 
     store = open_store(db, create=args.token_command == "create")
     try:

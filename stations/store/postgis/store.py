@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final
 
-from stations.audit import Action, AuditEntry, changes_between
+from stations.editing.audit import Action, AuditEntry, changes_between
+from stations.editing.tokens import Token
 from stations.errors import (
     StationExists,
     StationNotFound,
@@ -26,9 +27,9 @@ from stations.errors import (
 )
 from stations.model import Station, StationDraft, StationId
 from stations.store.base import ImportCounts, Outcome, SaveResult, StationsRead
-from stations.store.pg_connection import Connection, Link
-from stations.store.pg_notify import PgChangeFeed
-from stations.store.pg_rows import (
+from stations.store.postgis.connection import Connection, Link
+from stations.store.postgis.notify import PgChangeFeed
+from stations.store.postgis.rows import (
     AUDIT_COLUMNS,
     INSERT_AUDIT,
     INSERT_STATION,
@@ -45,14 +46,13 @@ from stations.store.pg_rows import (
     row_to_token,
     stored_as,
 )
-from stations.store.pg_schema import (
+from stations.store.postgis.schema import (
     CHANGES_CHANNEL,
     SCHEMA_VERSION,
     WRITE_LOCK,
     current_version,
     migrate,
 )
-from stations.tokens import Token
 
 _CHUNK: Final = 1000  # drafts per round trip in save_all, and per progress report
 

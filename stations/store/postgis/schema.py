@@ -16,7 +16,7 @@ from typing import Final
 import psycopg
 
 from stations.errors import StoreUnavailable
-from stations.store.pg_connection import Connection
+from stations.store.postgis.connection import Connection
 
 SRID: Final = 4326
 

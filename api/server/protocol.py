@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, cast
 
 import orjson
 
-from api.server_limits import ServerLimits
+from api.server.limits import ServerLimits
 
 if TYPE_CHECKING:  # the shared interface, for the type checker; at run time a mixin
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol

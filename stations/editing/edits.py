@@ -8,12 +8,12 @@ from dataclasses import replace
 from typing import Final
 
 from geo.crs import CoordinateSystem, from_wgs84
-from stations.audit import Action, draft_from_record, record_of
+from stations.editing.audit import Action, draft_from_record, record_of
+from stations.editing.tokens import Token
+from stations.editing.validation import validate_draft
 from stations.errors import Forbidden, InvalidStation, Problem
 from stations.model import EDITABLE_FIELDS, Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
-from stations.tokens import Token
-from stations.validation import validate_draft
 
 PATCHABLE: Final = frozenset({*EDITABLE_FIELDS, "status"})
 READ_ONLY: Final = frozenset({"id", "version", "updated_at"})

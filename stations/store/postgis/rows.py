@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from stations.audit import Action, AuditEntry
-from stations.audit import encode as audit_json
+from stations.editing.audit import Action, AuditEntry
+from stations.editing.audit import encode as audit_json
+from stations.editing.tokens import Role, Token
 from stations.model import Kind, Station, StationDraft, StationId, Status
-from stations.tokens import Role, Token
 
 SELECT_STATIONS: Final = (
     "SELECT id, name, kind, ST_X(geom), ST_Y(geom), address, district_code,"

@@ -28,9 +28,9 @@ from geo.nearest import NearestIndex
 from geo.nearest_batch import Neighbours
 from geo.position import LonLat
 from stations.amenities import mask_of
-from stations.catalog import Catalog
 from stations.errors import YizhanError
-from stations.locator import Match, NearbyQuery, find_nearby
+from stations.reading.catalog import Catalog
+from stations.reading.locator import Match, NearbyQuery, find_nearby
 
 #: Riders per progress report on the one-by-one (opening hours) path.
 _REPORT_EVERY: Final = 4096

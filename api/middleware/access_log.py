@@ -39,8 +39,8 @@ from api.params import MAX_K, MAX_LIMIT, MAX_RADIUS_M
 from api.route_table import matching_templates
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES
+from stations.editing.tokens import SECRET_PREFIX
 from stations.model import Kind
-from stations.tokens import SECRET_PREFIX
 
 log = logging.getLogger("yizhan.access")
 
