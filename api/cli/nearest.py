@@ -1,0 +1,172 @@
+"""``yizhan nearest``: the nearest stations to one position, or (``--batch``) to every row of a
+CSV file of rider positions, written as CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from api.cli.common import (
+    SubParsers,
+    add_crs_option,
+    add_db_option,
+    add_repeated_option,
+    opened_store,
+    progress_bar,
+)
+from api.settings import Settings
+from stations.errors import YizhanError
+
+if TYPE_CHECKING:
+    from geo.crs import CoordinateSystem
+    from geo.position import LonLat
+    from stations.reading.catalog import Catalog
+    from stations.reading.locator import Match, NearbyQuery
+
+# How many stations a rider gets when --k is not given: a short list to choose from on the
+# command line, the one nearest in a batch (one row per rider in its output).
+DEFAULT_K = 5
+DEFAULT_BATCH_K = 1
+
+
+def add_parser(commands: SubParsers) -> None:
+    near = commands.add_parser(
+        "nearest", help="the nearest stations to a position, or to every row of a CSV file"
+    )
+    add_db_option(near)
+    near.add_argument("--lat", type=float, default=None, help="the position (not with --batch)")
+    near.add_argument("--lon", type=float, default=None)
+    near.add_argument(
+        "--batch",
+        type=Path,
+        default=None,
+        metavar="POINTS.csv",
+        help="match every row of a CSV file with lat,lon (and optional id) columns",
+    )
+    near.add_argument(
+        "--out", type=Path, default=None, metavar="RESULTS.csv", help="where --batch writes"
+    )
+    near.add_argument(
+        "--k", type=int, default=None, help="how many (1-100; default 5, with --batch 1)"
+    )
+    add_repeated_option(near, "--amenity", "CODE", "required amenity; repeat for several")
+    add_crs_option(near)
+    near.add_argument("--radius-m", type=float, default=None)
+    near.add_argument("--open-now", action="store_true", help="only stations open now")
+    near.add_argument("--json", action="store_true", help="print GeoJSON instead of a table")
+    near.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
+    from geo.crs import CoordinateSystem
+    from geo.origin import origin_in_wgs84
+    from geo.position import LonLat
+    from stations.amenities import check_codes
+    from stations.reading.locator import find_nearby
+
+    if args.batch is not None:
+        return _run_batch(args, db)
+    if args.lat is None or args.lon is None or args.out is not None:
+        raise YizhanError("give --lat and --lon, or --batch POINTS.csv --out RESULTS.csv")
+    k = _checked_k(args, DEFAULT_K)
+    crs = CoordinateSystem(args.crs)
+    LonLat(args.lon, args.lat)  # range check in the caller's system
+    origin = origin_in_wgs84(args.lon, args.lat, crs)
+    catalog = _load_catalog(db)
+    query = _query(args, k, check_codes(args.amenity))
+    matches = find_nearby(catalog, origin, query)
+    if args.json:
+        _print_geojson(matches, origin, crs, query.at)
+    else:
+        _print_table(matches)
+    return 0
+
+
+def _run_batch(args: argparse.Namespace, db: str) -> int:
+    """Every row of a points file matched to its nearest stations, written as CSV."""
+    import time
+
+    from geo.crs import CoordinateSystem
+    from geo.origin import origins_in_wgs84
+    from stations.amenities import check_codes
+    from stations.reading.batch import neighbours_of_many
+    from stations.reading.rider_points import read_points, write_matches
+
+    if args.lat is not None or args.lon is not None or args.json or args.out is None:
+        raise YizhanError("--batch POINTS.csv needs --out RESULTS.csv, and no --lat, --lon, --json")
+    k = _checked_k(args, DEFAULT_BATCH_K)
+    crs = CoordinateSystem(args.crs)
+    amenities = check_codes(args.amenity)
+    points = read_points(args.batch)  # bad rows end here, before anything is written
+    lon_deg, lat_deg = origins_in_wgs84(points.lon, points.lat, crs)
+    catalog = _load_catalog(db)
+    started_s = time.perf_counter()
+    query = _query(args, k, amenities)
+    with progress_bar("matching", " points", lon_deg.size) as bar:
+        found = neighbours_of_many(catalog, lon_deg, lat_deg, query, progress=bar.update)
+    with progress_bar("writing", " points", lon_deg.size) as bar:
+        try:
+            rows = write_matches(args.out, points, found, catalog, crs, progress=bar.update)
+        except OSError as exc:
+            raise YizhanError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    matched = int((found.positions[:, :1] >= 0).sum())
+    print(
+        f"{lon_deg.size} points, {matched} with a station, {rows} rows in "
+        f"{time.perf_counter() - started_s:.1f} s: {args.out}"
+    )
+    return 0
+
+
+def _checked_k(args: argparse.Namespace, default_k: int) -> int:
+    """--k, or ``default_k`` without it, once it and --radius-m are within the API's limits."""
+    k = default_k if args.k is None else args.k
+    if not 1 <= k <= 100:
+        raise YizhanError(f"--k must be between 1 and 100, not {k}")
+    if args.radius_m is not None and not 0 < args.radius_m <= 50_000:
+        raise YizhanError(f"--radius-m must be in (0, 50000], not {args.radius_m}")
+    return k
+
+
+def _query(args: argparse.Namespace, k: int, amenities: tuple[str, ...]) -> NearbyQuery:
+    """The query for now in Xi'an, whose ``at`` is also the instant the output's hours are for."""
+    from stations.hours import SHANGHAI
+    from stations.reading.locator import nearby_query
+
+    return nearby_query(
+        now=datetime.now(SHANGHAI),
+        k=k,
+        radius_m=args.radius_m,
+        amenities=amenities,
+        open_now=args.open_now,
+    )
+
+
+def _load_catalog(db: str) -> Catalog:
+    from stations.reading.catalog import Catalog
+
+    with opened_store(db, create=False) as store:
+        return Catalog(store.list_stations(), data_version=store.data_version())
+
+
+def _print_geojson(
+    matches: list[Match], origin: LonLat, crs: CoordinateSystem, at: datetime
+) -> None:
+    import orjson
+
+    from api.presenter import nearest_collection
+
+    collection = nearest_collection(matches, origin, crs, at)
+    sys.stdout.write(orjson.dumps(collection, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _print_table(matches: list[Match]) -> None:
+    if not matches:
+        print("no station matches")
+    for m in matches:
+        print(
+            f"{m.distance_m:9.1f} m  {m.bearing_deg:5.1f}°  {m.hours.state.value:7}  "
+            f"{m.station.id}  {m.station.name}"
+        )
