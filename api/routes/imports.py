@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import PurePath
-from typing import Any, Final
+from typing import Final
 
 import anyio
 import orjson
 from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
@@ -31,11 +30,14 @@ from starlette.responses import Response
 from api.auth import StoreDep, TokenDep
 from api.deps import LiveDep
 from api.problems import CLIENT_GONE, MAX_LISTED_PROBLEMS, ProblemError
+from api.routes.import_models import MULTIPART_BODY, ImportReportPublic, report_body
 from api.schemas import problem_responses
 from geo.crs import CoordinateSystem
 from stations.errors import ImportFileError, InvalidInput, Problem
 from stations.files import importing
-from stations.files.importing import Cancelled, ImportCancelled, ImportReport
+from stations.files.formats import SUFFIXES
+from stations.files.limits import Cancelled, ImportCancelled
+from stations.files.report import ImportReport
 
 FORM_FIELDS: Final = ("file", "crs", "dry_run", "allow_duplicates")
 _FLAGS: Final = {"true": True, "false": False}
@@ -48,57 +50,6 @@ _import_pool: RunVar[anyio.CapacityLimiter] = RunVar("yizhan_import_pool")
 router = APIRouter(
     prefix="/v1", tags=["admin"], responses=problem_responses(400, 401, 403, 413, 415, 422)
 )
-
-
-class RejectionPublic(BaseModel):
-    row: int = Field(description="CSV line, GeoJSON feature number or Excel row")
-    field: str
-    reason: str
-
-
-class DuplicatePublic(BaseModel):
-    row: int = Field(description="The row that would create a likely duplicate")
-    id: str | None
-    name: str
-    near_id: str | None = Field(description="The similar station's id (null: a new row)")
-    near_row: int | None = Field(description="The similar station's row in this file, if any")
-    near_name: str
-    distance_m: float = Field(description="Geodesic metres, WGS-84 ellipsoid")
-
-
-class ImportReportPublic(BaseModel):
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: list[RejectionPublic]
-    duplicates: list[DuplicatePublic]
-    dry_run: bool
-    written: bool
-
-
-_MULTIPART_BODY: Final = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "Stations as .csv (UTF-8), .geojson/.json or .xlsx; "
-                        "the type comes from the file name's suffix.",
-                    },
-                    "crs": {"type": "string", "enum": [c.value for c in CoordinateSystem]},
-                    "dry_run": {"type": "boolean", "default": False},
-                    "allow_duplicates": {"type": "boolean", "default": False},
-                },
-            }
-        }
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +65,7 @@ class _Upload:
     "/imports",
     operation_id="importStations",
     response_model=ImportReportPublic,
-    openapi_extra={"requestBody": _MULTIPART_BODY},
+    openapi_extra={"requestBody": MULTIPART_BODY},
 )
 async def import_stations(
     request: Request, token: TokenDep, store: StoreDep, live: LiveDep
@@ -146,7 +97,7 @@ async def import_stations(
         return Response(status_code=CLIENT_GONE)  # nobody reads it; the access log does
     if report.written and (report.created or report.updated):
         await run_in_threadpool(live.refresh)
-    body = _report_body(report)
+    body = report_body(report)
     if report.blocked:
         status = (
             HTTPStatus.FORBIDDEN if report.only_out_of_scope else HTTPStatus.UNPROCESSABLE_ENTITY
@@ -218,8 +169,8 @@ async def _read_upload(request: Request) -> _Upload:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput([Problem("file", "is required: a file part with a file name")])
         filename = upload.filename
-        if PurePath(filename).suffix.lower() not in importing.SUFFIXES:
-            endings = ", ".join(importing.SUFFIXES)
+        if PurePath(filename).suffix.lower() not in SUFFIXES:
+            endings = ", ".join(SUFFIXES)
             raise InvalidInput([Problem("file", f"{filename!r}: the name must end in {endings}")])
         options = _options(fields)
         data = await upload.read()
@@ -260,31 +211,6 @@ def _options(fields: dict[str, str | UploadFile]) -> tuple[CoordinateSystem, boo
         raise InvalidInput(problems)
     flag = {name: _FLAGS.get(text.get(name, ""), False) for name in ("dry_run", "allow_duplicates")}
     return CoordinateSystem(crs_text), flag["dry_run"], flag["allow_duplicates"]
-
-
-def _report_body(report: ImportReport) -> dict[str, Any]:
-    """The report's JSON members (ImportReportPublic)."""
-    return {
-        "rows": report.rows,
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "rejected": [{"row": r.row, "field": r.field, "reason": r.reason} for r in report.rejected],
-        "duplicates": [
-            {
-                "row": d.row,
-                "id": d.id,
-                "name": d.name,
-                "near_id": d.near_id,
-                "near_row": d.near_row,
-                "near_name": d.near_name,
-                "distance_m": d.distance_m,
-            }
-            for d in report.duplicates
-        ],
-        "dry_run": report.dry_run,
-        "written": report.written,
-    }
 
 
 def _detail(report: ImportReport) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from stations.errors import ImportFileError
-from stations.files.importing import CSV_COLUMNS
+from stations.files.rows import CSV_COLUMNS
 from stations.model import Station, Status
 from stations.store.base import StationStore
 from stations.store.geopackage.store import GeoPackageStore

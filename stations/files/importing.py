@@ -14,44 +14,31 @@ hundred rows, before anything is written or by rolling its transaction back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 from geo.crs import CoordinateSystem
 from stations.editing.tokens import Token
 from stations.editing.validation import validate_draft
 from stations.errors import ImportFileError, InvalidStation
-from stations.files.duplicates import Duplicate, Place, likely_duplicates
-from stations.files.formats import (
-    CSV_COLUMNS,
-    STRUCTURAL,
-    SUFFIXES,
-    RawRow,
-    csv_rows,
-    geojson_rows,
-    parse_rows,
-    read_rows,
-    xlsx_rows,
-)
+from stations.files.duplicates import Place, likely_duplicates
+from stations.files.formats import parse_rows
 from stations.files.limits import Cancelled, ImportCancelled, stop_if_cancelled
+from stations.files.report import ImportReport, Rejection
+from stations.files.rows import CSV_COLUMNS, STRUCTURAL, RawRow
 from stations.model import Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
 
+# CSV_COLUMNS and ImportCancelled are defined elsewhere (rows, limits) and imported from there;
+# they stay attributes of this module because tests/api/test_import_limits_http.py reads
+# ``importing.CSV_COLUMNS`` and ``importing.ImportCancelled`` off the module it patches.
 __all__ = [
     "CSV_COLUMNS",
-    "SUFFIXES",
-    "Cancelled",
     "ImportCancelled",
-    "ImportReport",
-    "Rejection",
-    "csv_rows",
-    "geojson_rows",
+    "ImportOptions",
     "import_data",
     "import_file",
     "import_rows",
-    "read_rows",
-    "xlsx_rows",
 ]
 
 Progress = Callable[[int], None]
@@ -59,130 +46,47 @@ Progress = Callable[[int], None]
 _CHECK_EVERY: Final = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """One problem with one row: ``row`` is the CSV line, GeoJSON feature or Excel row."""
+class ImportOptions(TypedDict, total=False):
+    """How an import runs: the keywords ``import_rows`` takes (defaults there), which
+    ``import_file`` and ``import_data`` pass on."""
 
-    row: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.field}: {self.reason}"
-
-
-@dataclass(slots=True)
-class ImportReport:
-    """What an import did or, when it wrote nothing, would do. The counts are filled when every
-    row is valid (also in a dry run, and when only likely duplicates stopped the import)."""
-
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-    duplicates: list[Duplicate] = field(default_factory=list)
-    dry_run: bool = False
-    written: bool = False
-    allow_duplicates: bool = False
-    out_of_scope: int = 0  # how many rejections are rows outside the token's districts
-
-    @property
-    def duplicates_block(self) -> bool:
-        return bool(self.duplicates) and not self.allow_duplicates
-
-    @property
-    def blocked(self) -> bool:
-        """Nothing was (or, in a dry run, would be) written because of the problems found."""
-        return bool(self.rejected) or self.duplicates_block
-
-    @property
-    def only_out_of_scope(self) -> bool:
-        """The only problem: rows outside the token's districts (a 403, not a 422)."""
-        return (
-            bool(self.rejected)
-            and self.out_of_scope == len(self.rejected)
-            and not self.duplicates_block
-        )
-
-    def summary(self) -> str:
-        verb = "would be" if self.dry_run or not self.written else "were"
-        state = "written" if self.written else "nothing written"
-        duplicates = ""
-        if self.duplicates:
-            allowed = " (allowed)" if self.allow_duplicates else ""
-            duplicates = f", {len(self.duplicates)} likely duplicates{allowed}"
-        return (
-            f"{self.rows} rows: {self.created} {verb} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.rejected)} problems{duplicates} ({state})"
-        )
+    crs: CoordinateSystem
+    dry_run: bool
+    allow_duplicates: bool
+    token: Token | None
+    progress: Progress | None
+    cancelled: Cancelled | None
 
 
-def import_file(
-    store: StationStore,
-    path: Path,
-    *,
-    crs: CoordinateSystem = CoordinateSystem.WGS84,
-    dry_run: bool = False,
-    allow_duplicates: bool = False,
-    token: Token | None = None,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
-) -> ImportReport:
+def import_file(store: StationStore, path: Path, **options: Unpack[ImportOptions]) -> ImportReport:
     """``import_data`` on the file at ``path`` (format from its suffix)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
-    return import_data(
-        store,
-        data,
-        path.name,
-        crs=crs,
-        dry_run=dry_run,
-        allow_duplicates=allow_duplicates,
-        token=token,
-        progress=progress,
-        cancelled=cancelled,
-    )
+    return import_data(store, data, path.name, **options)
 
 
 def import_data(
-    store: StationStore,
-    data: bytes,
-    filename: str,
-    *,
-    crs: CoordinateSystem = CoordinateSystem.WGS84,
-    dry_run: bool = False,
-    allow_duplicates: bool = False,
-    token: Token | None = None,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    store: StationStore, data: bytes, filename: str, **options: Unpack[ImportOptions]
 ) -> ImportReport:
     """Validate a file's bytes (.csv, .geojson/.json or .xlsx, from ``filename``'s suffix;
-    positions in ``crs``) and, unless anything is rejected, duplicates are not allowed, or it is
-    a dry run, save every row in one transaction, audited under the token's name (``cli``
-    without a token). Raises ImportFileError when the file cannot be read at all or passes a
-    limit, ImportCancelled (nothing written) once ``cancelled()`` is true."""
+    positions in ``crs``; ``options`` as ImportOptions) and, unless anything is rejected,
+    duplicates are not allowed, or it is a dry run, save every row in one transaction, audited
+    under the token's name (``cli`` without a token). Raises ImportFileError when the file
+    cannot be read at all or passes a limit, ImportCancelled (nothing written) once
+    ``cancelled()`` is true."""
+    cancelled = options.get("cancelled")
     stop_if_cancelled(cancelled)
-    return import_rows(
-        store,
-        parse_rows(data, filename, cancelled),
-        crs=crs,
-        dry_run=dry_run,
-        allow_duplicates=allow_duplicates,
-        token=token,
-        progress=progress,
-        cancelled=cancelled,
-    )
+    return import_rows(store, parse_rows(data, filename, cancelled), **options)
 
 
 def import_rows(
     store: StationStore,
     rows: Iterator[RawRow],
     *,
-    crs: CoordinateSystem,
-    dry_run: bool,
+    crs: CoordinateSystem = CoordinateSystem.WGS84,
+    dry_run: bool = False,
     allow_duplicates: bool = False,
     token: Token | None = None,
     progress: Progress | None = None,

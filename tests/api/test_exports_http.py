@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stations.editing.tokens import Role, Token, secret_hash
-from stations.files.importing import CSV_COLUMNS
+from stations.files.rows import CSV_COLUMNS
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client

@@ -20,11 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.middleware import limits
-from api.routes.imports import ImportReportPublic
+from api.routes.import_models import ImportReportPublic
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.geodesic import WGS84, distance_m
 from stations.editing.tokens import Role, Token, secret_hash
-from stations.files.importing import CSV_COLUMNS
+from stations.files.rows import CSV_COLUMNS
 from stations.model import Station, StationId
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from openpyxl.utils.cell import get_column_letter
 
-from stations.files.importing import CSV_COLUMNS
+from stations.files.rows import CSV_COLUMNS
 
 _MAIN: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -16,7 +16,8 @@ from stations.files.duplicates import (
     normalise_name,
     similar_names,
 )
-from stations.files.importing import CSV_COLUMNS, import_file
+from stations.files.importing import import_file
+from stations.files.rows import CSV_COLUMNS
 from stations.store.geopackage.store import GeoPackageStore
 
 DRUM_TOWER = (108.9393, 34.2628)

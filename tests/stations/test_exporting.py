@@ -7,7 +7,8 @@ import geopandas as gpd
 import pytest
 
 from stations.files.exporting import export_file
-from stations.files.importing import CSV_COLUMNS, import_file
+from stations.files.importing import import_file
+from stations.files.rows import CSV_COLUMNS
 from stations.model import Status
 from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import DEMO_CSV, MakeDraft

@@ -28,8 +28,10 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from stations.errors import ImportFileError
 from stations.files import limits, xlsx
 from stations.files.formats import parse_rows
-from stations.files.importing import CSV_COLUMNS, import_data
+from stations.files.importing import import_data
 from stations.files.limits import ImportCancelled
+from stations.files.rows import CSV_COLUMNS
+from stations.files.xlsx import archive
 from stations.store.geopackage.store import GeoPackageStore
 from tests.stations import import_files as wb
 from tests.stations.import_files import collection, nested_in_a_property
@@ -124,7 +126,7 @@ def test_too_many_parts_are_refused_before_zipfile_reads_them() -> None:
 def test_too_much_unpacked_in_all_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     pictures = {f"xl/media/{i}.bin": random.Random(i).randbytes(300 << 10) for i in range(4)}
     data = wb.workbook(wb.sheet([wb.header(), wb.station(2)]), **pictures)
-    monkeypatch.setattr(xlsx, "MAX_XLSX_TOTAL_BYTES", 1 << 20)  # a gigabyte takes long to pack
+    monkeypatch.setattr(archive, "MAX_XLSX_TOTAL_BYTES", 1 << 20)  # a gigabyte takes long to pack
     message = refused(data, "s.xlsx")
     assert "the .xlsx file unpacks to 1.2 MiB; an import reads at most 1.0 MiB" in message
 
@@ -182,7 +184,7 @@ def test_empty_formatted_cells_anywhere_are_ignored() -> None:
 
 def test_a_sheet_of_too_many_cells_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     # The limit is 16,000,000 cells (250,000 rows of 64); 12 make the same point.
-    monkeypatch.setattr(xlsx, "MAX_SHEET_CELLS", 12)
+    monkeypatch.setattr("stations.files.xlsx.sheet.MAX_SHEET_CELLS", 12)
     data = wb.workbook(wb.sheet([wb.header(), wb.row(2, ["s1", "示例·驿站"])]))  # 11 + 2 cells
     assert refused(data, "s.xlsx").startswith("the first worksheet has more than 12 cells")
 

@@ -9,7 +9,8 @@ import pytest
 
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.errors import ImportFileError
-from stations.files.importing import CSV_COLUMNS, import_file
+from stations.files.importing import import_file
+from stations.files.rows import CSV_COLUMNS
 from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import DEMO_CSV
 
