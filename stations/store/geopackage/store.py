@@ -12,46 +12,37 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
-import orjson
-
-from stations.editing.audit import Action, AuditEntry, changes_between
-from stations.editing.audit import encode as audit_json
-from stations.editing.tokens import Role, Token
-from stations.errors import (
-    StationExists,
-    StationNotFound,
-    StoreUnavailable,
-    TokenNotFound,
-    VersionMismatch,
-    VersionNotFound,
-)
-from stations.model import Kind, Station, StationDraft, StationId, Status
-from stations.store.base import ImportCounts, Outcome, SaveResult, StationsRead
+from stations.editing.audit import AuditEntry
+from stations.editing.tokens import Token
+from stations.errors import StoreUnavailable, TokenNotFound, VersionNotFound
+from stations.model import Station, StationId
+from stations.store.base import StationsRead
 from stations.store.geopackage.format import (
     GPKG_APPLICATION_ID,
     GPKG_USER_VERSION,
-    LAYER,
     MIGRATIONS,
-    decode_point,
-    encode_point,
     gpkg_datetime,
-    parse_datetime,
 )
-
-_COLUMNS: Final = (
-    "id, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
-    "version, updated_at, geom"
+from stations.store.geopackage.rows import (
+    AUDIT_COLUMNS,
+    INSERT_AUDIT,
+    SELECT_STATIONS,
+    TOKEN_COLUMNS,
+    baseline_row,
+    row_to_audit,
+    row_to_station,
+    row_to_token,
 )
+from stations.store.geopackage.writer import GeoPackageWriter, get_station
+from stations.store.writes import WritingStore
 
 
-class GeoPackageStore:
+class GeoPackageStore(WritingStore):
     """A StationStore on a GeoPackage file; created (with its schema) if missing."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
@@ -77,8 +68,8 @@ class GeoPackageStore:
 
     def list_stations(self) -> list[Station]:
         with self._lock:
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM {LAYER} ORDER BY id").fetchall()
-        return [_row_to_station(row) for row in rows]
+            rows = self._conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
+        return [row_to_station(row) for row in rows]
 
     def read_stations(self, since_version: int | None = None) -> StationsRead:
         """Always every station: a province-sized file reads whole in well under a second."""
@@ -89,10 +80,10 @@ class GeoPackageStore:
                 version = self._conn.execute(
                     "SELECT value FROM yizhan_meta WHERE key = 'data_version'"
                 ).fetchone()[0]
-                rows = self._conn.execute(f"SELECT {_COLUMNS} FROM {LAYER} ORDER BY id").fetchall()
+                rows = self._conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
             finally:
                 self._conn.execute("COMMIT")
-        return StationsRead(int(version), [_row_to_station(row) for row in rows], complete=True)
+        return StationsRead(int(version), [row_to_station(row) for row in rows], complete=True)
 
     def change_feed(self) -> None:
         """None: SQLite cannot announce writes to other processes; they poll the version."""
@@ -100,7 +91,7 @@ class GeoPackageStore:
 
     def get(self, station_id: StationId) -> Station:
         with self._lock:
-            return _get(self._conn, station_id)
+            return get_station(self._conn, station_id)
 
     def data_version(self) -> int:
         with self._lock:
@@ -112,85 +103,23 @@ class GeoPackageStore:
     def history(self, station_id: StationId) -> list[AuditEntry]:
         """Every recorded version of a station, newest first; raises StationNotFound."""
         with self._lock:
-            _get(self._conn, station_id)
+            get_station(self._conn, station_id)
             rows = self._conn.execute(
-                "SELECT station_id, version, action, actor, at, changes, record FROM yizhan_audit"
-                " WHERE station_id = ? ORDER BY version DESC",
+                f"SELECT {AUDIT_COLUMNS} FROM yizhan_audit WHERE station_id = ?"
+                " ORDER BY version DESC",
                 (station_id,),
             ).fetchall()
-        return [_row_to_audit(row) for row in rows]
+        return [row_to_audit(row) for row in rows]
 
     def recorded_version(self, station_id: StationId, version: int) -> AuditEntry:
         with self._lock:
             row = self._conn.execute(
-                "SELECT station_id, version, action, actor, at, changes, record FROM yizhan_audit"
-                " WHERE station_id = ? AND version = ?",
+                f"SELECT {AUDIT_COLUMNS} FROM yizhan_audit WHERE station_id = ? AND version = ?",
                 (station_id, version),
             ).fetchone()
         if row is None:
             raise VersionNotFound(station_id, version)
-        return _row_to_audit(row)
-
-    # -- writing -----------------------------------------------------------------------------
-
-    def save_all(
-        self,
-        drafts: Sequence[StationDraft],
-        *,
-        dry_run: bool = False,
-        progress: Callable[[int], None] | None = None,
-        actor: str = "cli",
-    ) -> ImportCounts:
-        counts = ImportCounts()
-        now = gpkg_datetime(datetime.now(UTC))
-        with self._transaction(commit=not dry_run) as conn:
-            for i, draft in enumerate(drafts, start=1):
-                counts.add(_upsert(conn, draft, now, actor))
-                if progress is not None and i % 1000 == 0:
-                    progress(1000)
-            if counts.created or counts.updated:
-                _expand_extent(conn, drafts)
-                _bump_data_version(conn, now)
-        if progress is not None:
-            progress(len(drafts) % 1000)
-        return counts
-
-    def create(self, draft: StationDraft, *, actor: str) -> Station:
-        """Add a new station (version 1); raises StationExists if its id is taken."""
-        now = gpkg_datetime(datetime.now(UTC))
-        with self._transaction(commit=True) as conn:
-            if draft.id is not None:
-                row = conn.execute(f"SELECT 1 FROM {LAYER} WHERE id = ?", (draft.id,))
-                if row.fetchone() is not None:
-                    raise StationExists(draft.id)
-            station_id = _insert(conn, draft, now, actor, Action.CREATE)
-            _expand_extent(conn, [draft])
-            _bump_data_version(conn, now)
-            return _get(conn, station_id)
-
-    def update(
-        self,
-        station_id: StationId,
-        draft: StationDraft,
-        *,
-        expected_version: int,
-        actor: str,
-        action: Action = Action.UPDATE,
-    ) -> Station:
-        """Replace a station's fields with ``draft`` if it is still at ``expected_version``.
-        A draft that changes nothing writes nothing (same version, no history row). Raises
-        StationNotFound or VersionMismatch; then nothing is written."""
-        now = gpkg_datetime(datetime.now(UTC))
-        with self._transaction(commit=True) as conn:
-            current = _get(conn, station_id)
-            if current.version != expected_version:
-                raise VersionMismatch(station_id, expected_version, current.version)
-            if current.same_content(draft):
-                return current
-            _update(conn, current, draft, now, actor, action)
-            _expand_extent(conn, [draft])
-            _bump_data_version(conn, now)
-            return _get(conn, station_id)
+        return row_to_audit(row)
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -216,19 +145,17 @@ class GeoPackageStore:
     def token_by_hash(self, secret_sha256: str) -> Token | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT name, role, districts, created_at, revoked_at FROM yizhan_tokens"
-                " WHERE secret_sha256 = ?",
+                f"SELECT {TOKEN_COLUMNS} FROM yizhan_tokens WHERE secret_sha256 = ?",
                 (secret_sha256,),
             ).fetchone()
-        return None if row is None else _row_to_token(row)
+        return None if row is None else row_to_token(row)
 
     def list_tokens(self) -> list[Token]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT name, role, districts, created_at, revoked_at FROM yizhan_tokens"
-                " ORDER BY name"
+                f"SELECT {TOKEN_COLUMNS} FROM yizhan_tokens ORDER BY name"
             ).fetchall()
-        return [_row_to_token(row) for row in rows]
+        return [row_to_token(row) for row in rows]
 
     def revoke_token(self, name: str) -> None:
         now = gpkg_datetime(datetime.now(UTC))
@@ -271,24 +198,14 @@ class GeoPackageStore:
                 raise
             self._conn.execute("COMMIT" if commit else "ROLLBACK")
 
+    @contextmanager
+    def _writing(self, *, commit: bool) -> Iterator[GeoPackageWriter]:
+        with self._transaction(commit=commit) as conn:
+            yield GeoPackageWriter(conn)
+
     def _migrate(self) -> None:
         with self._transaction(commit=True) as conn:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if "yizhan_meta" in tables:
-                row = conn.execute(
-                    "SELECT value FROM yizhan_meta WHERE key = 'schema_version'"
-                ).fetchone()
-                version = int(row[0])
-            elif tables and "gpkg_contents" in tables:
-                raise StoreUnavailable(
-                    f"{self.path} is a GeoPackage but not a Yizhan store (no yizhan_meta table)"
-                )
-            elif tables:
-                raise StoreUnavailable(f"{self.path} is an SQLite file but not a GeoPackage")
-            else:
-                conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
-                version = 0
+            version = self._schema_version(conn)
             if version > len(MIGRATIONS):
                 raise StoreUnavailable(
                     f"{self.path} has schema version {version}; this Yizhan knows up to "
@@ -298,184 +215,27 @@ class GeoPackageStore:
                 for statement in MIGRATIONS[target - 1]():
                     conn.execute(statement)
                 if target == 2:
-                    _record_baselines(conn)
+                    # Stations written before history was kept get their version as a baseline.
+                    rows = conn.execute(SELECT_STATIONS).fetchall()
+                    baselines = [baseline_row(row_to_station(row)) for row in rows]
+                    conn.executemany(INSERT_AUDIT, baselines)
                 conn.execute(
                     "UPDATE yizhan_meta SET value = ? WHERE key = 'schema_version'", (target,)
                 )
 
-
-# -- rows ----------------------------------------------------------------------------------
-
-
-def _get(conn: sqlite3.Connection, station_id: StationId) -> Station:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM {LAYER} WHERE id = ?", (station_id,)).fetchone()
-    if row is None:
-        raise StationNotFound(station_id)
-    return _row_to_station(row)
-
-
-def _upsert(conn: sqlite3.Connection, draft: StationDraft, now: str, actor: str) -> SaveResult:
-    if draft.id is not None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM {LAYER} WHERE id = ?", (draft.id,)).fetchone()
-        if row is not None:
-            current = _row_to_station(row)
-            if current.same_content(draft):
-                return SaveResult(current.id, Outcome.UNCHANGED)
-            _update(conn, current, draft, now, actor, Action.IMPORT)
-            return SaveResult(current.id, Outcome.UPDATED)
-    return SaveResult(_insert(conn, draft, now, actor, Action.IMPORT), Outcome.CREATED)
-
-
-def _insert(
-    conn: sqlite3.Connection, draft: StationDraft, now: str, actor: str, action: Action
-) -> StationId:
-    station_id = draft.id or StationId(f"st-{uuid.uuid4().hex[:12]}")
-    conn.execute(
-        f"INSERT INTO {LAYER} (geom, name, kind, address, district_code, amenities, "
-        "opening_hours, phone, host, status, version, updated_at, id) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,1,?,?)",
-        (*_draft_values(draft), now, station_id),
-    )
-    _audit(conn, station_id, 1, action, actor, now, changes_between(None, draft), draft)
-    return station_id
-
-
-def _update(
-    conn: sqlite3.Connection,
-    current: Station,
-    draft: StationDraft,
-    now: str,
-    actor: str,
-    action: Action,
-) -> None:
-    conn.execute(
-        f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, "
-        "amenities=?, opening_hours=?, phone=?, host=?, status=?, version=version+1, "
-        "updated_at=? WHERE id=?",
-        (*_draft_values(draft), now, current.id),
-    )
-    changes = changes_between(current, draft)
-    _audit(conn, current.id, current.version + 1, action, actor, now, changes, draft)
-
-
-def _audit(
-    conn: sqlite3.Connection,
-    station_id: StationId,
-    version: int,
-    action: Action,
-    actor: str,
-    now: str,
-    changes: dict[str, dict[str, object]],
-    after: Station | StationDraft,
-) -> None:
-    conn.execute(
-        "INSERT INTO yizhan_audit (station_id, version, action, actor, at, changes, record)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            station_id,
-            version,
-            action.value,
-            actor,
-            now,
-            *audit_json(changes, after),
-        ),
-    )
-
-
-def _record_baselines(conn: sqlite3.Connection) -> None:
-    """Stations written before history was kept get their current version as a baseline."""
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM {LAYER}").fetchall():
-        station = _row_to_station(row)
-        _audit(
-            conn,
-            station.id,
-            station.version,
-            Action.BASELINE,
-            "migration",
-            gpkg_datetime(station.updated_at),
-            {},
-            station,
-        )
-
-
-def _bump_data_version(conn: sqlite3.Connection, now: str) -> None:
-    conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
-    conn.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, LAYER))
-
-
-def _draft_values(d: StationDraft) -> tuple[object, ...]:
-    return (
-        encode_point(d.lon, d.lat),
-        d.name,
-        d.kind.value,
-        d.address,
-        d.district_code,
-        ";".join(d.amenities),
-        d.opening_hours,
-        d.phone,
-        d.host,
-        d.status.value,
-    )
-
-
-def _row_to_station(row: tuple[object, ...]) -> Station:
-    (sid, name, kind, address, district, amenities, hours, phone, host, status, version,
-     updated_at, geom) = row  # fmt: skip
-    lon, lat = decode_point(geom)  # type: ignore[arg-type]
-    return Station(
-        id=StationId(str(sid)),
-        name=str(name),
-        kind=Kind(str(kind)),
-        lon=lon,
-        lat=lat,
-        address=_opt(address),
-        district_code=str(district),
-        amenities=tuple(a for a in str(amenities or "").split(";") if a),
-        opening_hours=_opt(hours),
-        phone=_opt(phone),
-        host=_opt(host),
-        status=Status(str(status)),
-        version=int(version),  # type: ignore[call-overload]
-        updated_at=parse_datetime(updated_at),
-    )
-
-
-def _row_to_audit(row: tuple[object, ...]) -> AuditEntry:
-    station_id, version, action, actor, at, changes, record = row
-    return AuditEntry(
-        station_id=StationId(str(station_id)),
-        version=int(version),  # type: ignore[call-overload]
-        action=Action(str(action)),
-        actor=str(actor),
-        at=parse_datetime(at),
-        changes=orjson.loads(str(changes)),
-        record=orjson.loads(str(record)),
-    )
-
-
-def _row_to_token(row: tuple[object, ...]) -> Token:
-    name, role, districts, created_at, revoked_at = row
-    return Token(
-        name=str(name),
-        role=Role(str(role)),
-        districts=tuple(d for d in str(districts).split(",") if d),
-        created_at=parse_datetime(created_at),
-        revoked_at=None if revoked_at is None else parse_datetime(revoked_at),
-    )
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _expand_extent(conn: sqlite3.Connection, drafts: Sequence[StationDraft]) -> None:
-    if not drafts:
-        return
-    lons = [d.lon for d in drafts]
-    lats = [d.lat for d in drafts]
-    conn.execute(
-        "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?1), ?1), "
-        "min_y = min(coalesce(min_y, ?2), ?2), max_x = max(coalesce(max_x, ?3), ?3), "
-        "max_y = max(coalesce(max_y, ?4), ?4) WHERE table_name = ?5",
-        (min(lons), min(lats), max(lons), max(lats), LAYER),
-    )
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        """The file's Yizhan schema version: 0 for a new (empty) file, which it makes a
+        GeoPackage; raises StoreUnavailable for any other SQLite file."""
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if "yizhan_meta" in tables:
+            row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'schema_version'")
+            return int(row.fetchone()[0])
+        if "gpkg_contents" in tables:
+            raise StoreUnavailable(
+                f"{self.path} is a GeoPackage but not a Yizhan store (no yizhan_meta table)"
+            )
+        if tables:
+            raise StoreUnavailable(f"{self.path} is an SQLite file but not a GeoPackage")
+        conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+        return 0

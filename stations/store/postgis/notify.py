@@ -1,7 +1,7 @@
 """Announcements of committed writes, over PostgreSQL LISTEN/NOTIFY.
 
 Every committed station write sends ``pg_notify(CHANGES_CHANNEL, <new data version>)`` inside
-its transaction (stations/store/postgis/store.py); PostgreSQL delivers it to every listening
+its transaction (stations/store/postgis/writer.py); PostgreSQL delivers it to every listening
 connection at commit. A serving process keeps one extra connection that only listens, so an
 edit made through any process reaches all of them within milliseconds. When that connection is
 lost (database restart, network) the feed says so, reconnects on the next wait, and asks for a

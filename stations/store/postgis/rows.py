@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Final
 
 from stations.editing.audit import Action, AuditEntry
-from stations.editing.audit import encode as audit_json
 from stations.editing.tokens import Role, Token
 from stations.model import Kind, Station, StationDraft, StationId, Status
+from stations.store.writes import Write
 
 SELECT_STATIONS: Final = (
     "SELECT id, name, kind, ST_X(geom), ST_Y(geom), address, district_code,"
@@ -56,31 +55,18 @@ def draft_values(d: StationDraft) -> tuple[object, ...]:
     )
 
 
-def audit_values(
-    station_id: StationId,
-    version: int,
-    action: Action,
-    actor: str,
-    now: datetime,
-    changes: dict[str, dict[str, Any]],
-    after: StationDraft,
-) -> tuple[object, ...]:
-    return (
-        station_id,
-        version,
-        action.value,
-        actor,
-        now,
-        *audit_json(changes, after),
-    )
+def station_values(write: Write, data_version: int) -> tuple[object, ...]:
+    """The station row ``write`` leaves in the write that commits ``data_version`` (the
+    parameters of INSERT_STATION and UPDATE_STATION)."""
+    return (*draft_values(write.draft), write.version, write.at, data_version, write.station_id)
 
 
-def stored_as(station_id: StationId, draft: StationDraft, version: int, now: datetime) -> Station:
-    """The station as a later draft of the same import will find it (as if read back)."""
-    d, amenities = draft, ";".join(draft.amenities)
+def stored_as(write: Write) -> Station:
+    """The station ``write`` leaves, as reading it back gives it."""
+    d, amenities = write.draft, ";".join(write.draft.amenities)
     return row_to_station(
-        (station_id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, amenities,
-         d.opening_hours, d.phone, d.host, d.status, version, now)
+        (write.station_id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, amenities,
+         d.opening_hours, d.phone, d.host, d.status, write.version, write.at)
     )  # fmt: skip
 
 
@@ -132,17 +118,3 @@ def row_to_token(row: Sequence[Any]) -> Token:
 def _opt(value: str | None) -> str | None:
     # As the GeoPackage store: an empty text reads as "not recorded".
     return None if value is None or value == "" else value
-
-
-def new_id() -> StationId:
-    return StationId(f"st-{uuid.uuid4().hex[:12]}")
-
-
-def millis(moment: datetime) -> datetime:
-    """``moment`` in UTC, cut to the millisecond (the GeoPackage DATETIME precision)."""
-    utc = moment.astimezone(UTC)
-    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
-
-
-def now_ms() -> datetime:
-    return millis(datetime.now(UTC))

@@ -10,41 +10,23 @@ Timestamps are kept to the millisecond, as in the GeoPackage store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any, Final
 
-from stations.editing.audit import Action, AuditEntry, changes_between
+from stations.editing.audit import AuditEntry
 from stations.editing.tokens import Token
-from stations.errors import (
-    StationExists,
-    StationNotFound,
-    StoreUnavailable,
-    TokenNotFound,
-    VersionMismatch,
-    VersionNotFound,
-)
-from stations.model import Station, StationDraft, StationId
-from stations.store.base import ImportCounts, Outcome, SaveResult, StationsRead
-from stations.store.postgis.connection import Connection, Link
+from stations.errors import StoreUnavailable, TokenNotFound, VersionNotFound
+from stations.model import Station, StationId
+from stations.store.base import StationsRead
+from stations.store.postgis.connection import Link
 from stations.store.postgis.notify import PgChangeFeed
 from stations.store.postgis.rows import (
     AUDIT_COLUMNS,
-    INSERT_AUDIT,
-    INSERT_STATION,
     SELECT_STATIONS,
     TOKEN_COLUMNS,
-    UPDATE_STATION,
-    audit_values,
-    draft_values,
-    millis,
-    new_id,
-    now_ms,
     row_to_audit,
     row_to_station,
     row_to_token,
-    stored_as,
 )
 from stations.store.postgis.schema import (
     CHANGES_CHANNEL,
@@ -53,11 +35,11 @@ from stations.store.postgis.schema import (
     current_version,
     migrate,
 )
+from stations.store.postgis.writer import PostGISWriter, get_station, meta_value
+from stations.store.writes import WritingStore, millis, now_ms
 
-_CHUNK: Final = 1000  # drafts per round trip in save_all, and per progress report
 
-
-class PostGISStore:
+class PostGISStore(WritingStore):
     """A StationStore on a PostgreSQL database with PostGIS, named by a libpq URL.
 
     ``create=True`` creates or migrates the schema (as ``yizhan db upgrade`` does);
@@ -91,7 +73,7 @@ class PostGISStore:
         with self._link.session() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'data_version'")
-            version = int(_one(row.fetchone())[0])
+            version = int(meta_value(row.fetchone()))
             delta = since_version is not None and since_version <= version
             if delta:
                 query = f"{SELECT_STATIONS} WHERE changed_in > %s ORDER BY id"
@@ -106,17 +88,17 @@ class PostGISStore:
 
     def get(self, station_id: StationId) -> Station:
         with self._link.session() as conn:
-            return _get(conn, station_id)
+            return get_station(conn, station_id)
 
     def data_version(self) -> int:
         with self._link.session() as conn:
             row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'data_version'")
-            return int(_one(row.fetchone())[0])
+            return int(meta_value(row.fetchone()))
 
     def history(self, station_id: StationId) -> list[AuditEntry]:
         """Every recorded version of a station, newest first; raises StationNotFound."""
         with self._link.session() as conn, conn.transaction():
-            _get(conn, station_id)
+            get_station(conn, station_id)
             rows = conn.execute(
                 f"SELECT {AUDIT_COLUMNS} FROM yizhan_audit WHERE station_id = %s"
                 " ORDER BY version DESC",
@@ -133,84 +115,6 @@ class PostGISStore:
         if row is None:
             raise VersionNotFound(station_id, version)
         return row_to_audit(row)
-
-    # -- writing -----------------------------------------------------------------------------
-
-    def save_all(
-        self,
-        drafts: Sequence[StationDraft],
-        *,
-        dry_run: bool = False,
-        progress: Callable[[int], None] | None = None,
-        actor: str = "cli",
-    ) -> ImportCounts:
-        counts = ImportCounts()
-        with self._write(commit=not dry_run) as conn:
-            batch = _Batch(conn, now_ms(), actor, _next_data_version(conn), lock=not dry_run)
-            for start in range(0, len(drafts), _CHUNK):
-                chunk = drafts[start : start + _CHUNK]
-                batch.load(chunk)
-                for draft in chunk:
-                    counts.add(batch.plan(draft))
-                if not dry_run:
-                    batch.flush()
-                if progress is not None and len(chunk) == _CHUNK:
-                    progress(_CHUNK)
-            if not dry_run and (counts.created or counts.updated):
-                _bump_data_version(conn, batch.data_version)
-        if progress is not None:
-            progress(len(drafts) % _CHUNK)
-        return counts
-
-    def create(self, draft: StationDraft, *, actor: str) -> Station:
-        """Add a new station (version 1); raises StationExists if its id is taken."""
-        station_id = draft.id or new_id()
-        now = now_ms()
-        with self._write(commit=True) as conn:
-            data_version = _next_data_version(conn)
-            inserted = conn.execute(
-                f"{INSERT_STATION} ON CONFLICT (id) DO NOTHING RETURNING id",
-                (*draft_values(draft), 1, now, data_version, station_id),
-            ).fetchone()
-            if inserted is None:
-                raise StationExists(station_id)
-            changes = changes_between(None, draft)
-            conn.execute(
-                INSERT_AUDIT, audit_values(station_id, 1, Action.CREATE, actor, now, changes, draft)
-            )
-            _bump_data_version(conn, data_version)
-            return _get(conn, station_id)
-
-    def update(
-        self,
-        station_id: StationId,
-        draft: StationDraft,
-        *,
-        expected_version: int,
-        actor: str,
-        action: Action = Action.UPDATE,
-    ) -> Station:
-        """Replace a station's fields with ``draft`` if it is still at ``expected_version``.
-        A draft that changes nothing writes nothing (same version, no history row). Raises
-        StationNotFound or VersionMismatch; then nothing is written."""
-        now = now_ms()
-        with self._write(commit=True) as conn:
-            current = _get(conn, station_id, lock=True)
-            if current.version != expected_version:
-                raise VersionMismatch(station_id, expected_version, current.version)
-            if current.same_content(draft):
-                return current
-            version = current.version + 1
-            data_version = _next_data_version(conn)
-            conn.execute(
-                UPDATE_STATION, (*draft_values(draft), version, now, data_version, station_id)
-            )
-            changes = changes_between(current, draft)
-            conn.execute(
-                INSERT_AUDIT, audit_values(station_id, version, action, actor, now, changes, draft)
-            )
-            _bump_data_version(conn, data_version)
-            return _get(conn, station_id)
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -260,12 +164,12 @@ class PostGISStore:
         self._link.close()
 
     @contextmanager
-    def _write(self, *, commit: bool) -> Iterator[Connection]:
+    def _writing(self, *, commit: bool) -> Iterator[PostGISWriter]:
         """One transaction; a committing one first queues behind every other station writer."""
         with self._link.session() as conn, conn.transaction(force_rollback=not commit):
             if commit:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            yield conn
+            yield PostGISWriter(conn, commit=commit)
 
     def _check_schema(self) -> None:
         with self._link.session() as conn:
@@ -293,91 +197,3 @@ def upgrade_database(url: str) -> tuple[int, int]:
             return migrate(conn, link.where)
     finally:
         link.close()
-
-
-class _Batch:
-    """One save_all's plan: the state each draft meets (earlier drafts of the same import
-    included), and the rows to write, sent a chunk at a time."""
-
-    def __init__(
-        self, conn: Connection, now: datetime, actor: str, data_version: int, *, lock: bool
-    ) -> None:
-        self.conn, self.now, self.actor, self.lock = conn, now, actor, lock
-        self.data_version = data_version  # what the store's data version becomes at commit
-        self.known: dict[StationId, Station] = {}
-        self.inserts: list[tuple[object, ...]] = []
-        self.updates: list[tuple[object, ...]] = []
-        self.audits: list[tuple[object, ...]] = []
-
-    def load(self, chunk: Sequence[StationDraft]) -> None:
-        """Read (and, when writing, lock) the stored stations this chunk names."""
-        ids = sorted({d.id for d in chunk if d.id is not None and d.id not in self.known})
-        if ids:
-            lock = " FOR UPDATE" if self.lock else ""
-            query = f"{SELECT_STATIONS} WHERE id = ANY(%s) ORDER BY id{lock}"
-            for row in self.conn.execute(query, (ids,)).fetchall():
-                station = row_to_station(row)
-                self.known[station.id] = station
-
-    def plan(self, draft: StationDraft) -> SaveResult:
-        current = self.known.get(draft.id) if draft.id is not None else None
-        if current is not None and current.same_content(draft):
-            return SaveResult(current.id, Outcome.UNCHANGED)
-        station_id = current.id if current is not None else draft.id or new_id()
-        version = 1 if current is None else current.version + 1
-        values = (*draft_values(draft), version, self.now, self.data_version, station_id)
-        (self.inserts if current is None else self.updates).append(values)
-        self.audits.append(
-            audit_values(
-                station_id,
-                version,
-                Action.IMPORT,
-                self.actor,
-                self.now,
-                changes_between(current, draft),
-                draft,
-            )
-        )
-        self.known[station_id] = stored_as(station_id, draft, version, self.now)
-        return SaveResult(station_id, Outcome.CREATED if current is None else Outcome.UPDATED)
-
-    def flush(self) -> None:
-        """Write the planned rows: inserts before updates (an import may name an id twice)."""
-        with self.conn.cursor() as cursor:
-            for query, rows in ((INSERT_STATION, self.inserts), (UPDATE_STATION, self.updates)):
-                if rows:
-                    cursor.executemany(query, rows)
-            if self.audits:
-                cursor.executemany(INSERT_AUDIT, self.audits)
-        self.inserts, self.updates, self.audits = [], [], []
-
-
-# -- rows ----------------------------------------------------------------------------------
-
-
-def _get(conn: Connection, station_id: StationId, *, lock: bool = False) -> Station:
-    query = f"{SELECT_STATIONS} WHERE id = %s" + (" FOR UPDATE" if lock else "")
-    row = conn.execute(query, (station_id,)).fetchone()
-    if row is None:
-        raise StationNotFound(station_id)
-    return row_to_station(row)
-
-
-def _next_data_version(conn: Connection) -> int:
-    """The data version this write will commit. Every station write holds WRITE_LOCK (see
-    ``_write``), so no other writer can take the same number."""
-    row = conn.execute("SELECT value + 1 FROM yizhan_meta WHERE key = 'data_version'")
-    return int(_one(row.fetchone())[0])
-
-
-def _bump_data_version(conn: Connection, data_version: int) -> None:
-    """Record the new data version and announce it; PostgreSQL delivers the NOTIFY to every
-    listening process at commit (never after a rollback)."""
-    conn.execute("UPDATE yizhan_meta SET value = %s WHERE key = 'data_version'", (data_version,))
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(data_version)))
-
-
-def _one(row: Sequence[Any] | None) -> Sequence[Any]:
-    if row is None:
-        raise StoreUnavailable("the yizhan_meta table lost its data_version row")
-    return row

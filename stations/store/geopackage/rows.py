@@ -1,0 +1,115 @@
+"""Rows of the GeoPackage store: the columns it reads, and the values it writes and reads back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Final
+
+import orjson
+
+from stations.editing.audit import Action, AuditEntry
+from stations.editing.audit import encode as audit_json
+from stations.editing.tokens import Role, Token
+from stations.model import Kind, Station, StationId, Status
+from stations.store.geopackage.format import (
+    LAYER,
+    decode_point,
+    encode_point,
+    gpkg_datetime,
+    parse_datetime,
+)
+from stations.store.writes import Write, audit_values
+
+#: The columns of a station row, in the order ``station_values`` gives them.
+_STATION_COLUMNS: Final = (
+    "geom, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
+    "version, updated_at, id"
+)
+SELECT_STATIONS: Final = f"SELECT {_STATION_COLUMNS} FROM {LAYER}"
+INSERT_STATION: Final = (
+    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+UPDATE_STATION: Final = (
+    f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, amenities=?, "
+    "opening_hours=?, phone=?, host=?, status=?, version=?, updated_at=? WHERE id=?"
+)
+AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record"
+INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+TOKEN_COLUMNS: Final = "name, role, districts, created_at, revoked_at"
+
+
+def station_values(write: Write) -> tuple[object, ...]:
+    """The station row ``write`` leaves (the parameters of INSERT_STATION and UPDATE_STATION)."""
+    d = write.draft
+    return (encode_point(d.lon, d.lat), d.name, d.kind.value, d.address, d.district_code,
+            ";".join(d.amenities), d.opening_hours, d.phone, d.host, d.status.value,
+            write.version, _stamp(write.at), write.station_id)  # fmt: skip
+
+
+def row_to_station(row: tuple[object, ...]) -> Station:
+    (geom, name, kind, address, district, amenities, hours, phone, host, status, version,
+     updated_at, sid) = row  # fmt: skip
+    lon, lat = decode_point(geom)  # type: ignore[arg-type]
+    return Station(
+        id=StationId(str(sid)),
+        name=str(name),
+        kind=Kind(str(kind)),
+        lon=lon,
+        lat=lat,
+        address=_opt(address),
+        district_code=str(district),
+        amenities=tuple(a for a in str(amenities or "").split(";") if a),
+        opening_hours=_opt(hours),
+        phone=_opt(phone),
+        host=_opt(host),
+        status=Status(str(status)),
+        version=int(version),  # type: ignore[call-overload]
+        updated_at=parse_datetime(updated_at),
+    )
+
+
+def audit_row(write: Write) -> tuple[object, ...]:
+    """The audit row of ``write`` (the parameters of INSERT_AUDIT)."""
+    return audit_values(write, _stamp(write.at))
+
+
+def baseline_row(station: Station) -> tuple[object, ...]:
+    """The audit row that records ``station`` as it was before history was kept."""
+    at = gpkg_datetime(station.updated_at)
+    return (station.id, station.version, Action.BASELINE.value, "migration", at,
+            *audit_json({}, station))  # fmt: skip
+
+
+def row_to_audit(row: tuple[object, ...]) -> AuditEntry:
+    station_id, version, action, actor, at, changes, record = row
+    return AuditEntry(
+        station_id=StationId(str(station_id)),
+        version=int(version),  # type: ignore[call-overload]
+        action=Action(str(action)),
+        actor=str(actor),
+        at=parse_datetime(at),
+        changes=orjson.loads(str(changes)),
+        record=orjson.loads(str(record)),
+    )
+
+
+def row_to_token(row: tuple[object, ...]) -> Token:
+    name, role, districts, created_at, revoked_at = row
+    return Token(
+        name=str(name),
+        role=Role(str(role)),
+        districts=tuple(d for d in str(districts).split(",") if d),
+        created_at=parse_datetime(created_at),
+        revoked_at=None if revoked_at is None else parse_datetime(revoked_at),
+    )
+
+
+@lru_cache(maxsize=4)
+def _stamp(at: datetime) -> str:
+    """``gpkg_datetime(at)``, made once for the thousands of rows of an import."""
+    return gpkg_datetime(at)
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)

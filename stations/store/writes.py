@@ -1,0 +1,243 @@
+"""Station writes as every back end makes them: what to write is decided here, once.
+
+Creating, updating and importing stations follow the same rules in every store: a draft whose
+id is stored updates that station (or, if it changes nothing, is left unchanged), any other
+draft creates one; a single edit applies only at the version its author saw; every change
+writes its audit row in the same transaction; the data version grows once per committed write.
+A back end supplies only what its database differs in: a ``Writer`` (the SQL, its parameter
+style, and reading the rows a write depends on) inside a transaction of its own (locking,
+announcing the commit).
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from stations.editing.audit import Action, changes_between
+from stations.editing.audit import encode as audit_json
+from stations.errors import StationExists, VersionMismatch
+from stations.model import Station, StationDraft, StationId
+from stations.store.base import ImportCounts, Outcome, SaveResult
+
+CHUNK: Final = 1000  # drafts an import reads and writes at a time, and per progress report
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One station row to write (a new one when ``creates``) and the audit row recording it."""
+
+    station_id: StationId
+    version: int  # the version the write produces
+    draft: StationDraft
+    action: Action
+    actor: str
+    at: datetime  # UTC, to the millisecond
+    changes: dict[str, dict[str, Any]]
+    creates: bool
+
+
+def creation(
+    station_id: StationId, draft: StationDraft, action: Action, actor: str, at: datetime
+) -> Write:
+    """The write that adds ``draft`` as station ``station_id`` at version 1."""
+    changes = changes_between(None, draft)
+    return Write(station_id, 1, draft, action, actor, at, changes, creates=True)
+
+
+def change(
+    current: Station, draft: StationDraft, action: Action, actor: str, at: datetime
+) -> Write | None:
+    """The write that replaces ``current`` by ``draft``, or None when it would change nothing."""
+    if current.same_content(draft):
+        return None
+    changes = changes_between(current, draft)
+    return Write(current.id, current.version + 1, draft, action, actor, at, changes, creates=False)
+
+
+def audit_values(write: Write, at: object) -> tuple[object, ...]:
+    """The audit row of ``write``, with its moment ``at`` as the back end stores moments."""
+    return (write.station_id, write.version, write.action.value, write.actor, at,
+            *audit_json(write.changes, write.draft))  # fmt: skip
+
+
+def new_id() -> StationId:
+    return StationId(f"st-{uuid.uuid4().hex[:12]}")
+
+
+def millis(moment: datetime) -> datetime:
+    """``moment`` in UTC, cut to the millisecond (the GeoPackage DATETIME precision)."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
+def now_ms() -> datetime:
+    return millis(datetime.now(UTC))
+
+
+class Writer(Protocol):
+    """A back end's station writes inside one of its transactions. In a transaction that will
+    commit, the rows it reads stay as read until the commit (a back end locks them, or the
+    whole store)."""
+
+    def get(self, station_id: StationId) -> Station:
+        """One stored station; raises StationNotFound."""
+        ...
+
+    def stored(self, ids: Sequence[StationId]) -> Iterable[Station]:
+        """The stations among ``ids`` that are stored."""
+        ...
+
+    def as_stored(self, write: Write) -> Station:
+        """The station ``write`` leaves, as reading it back would give it."""
+        ...
+
+    def insert_new(self, write: Write) -> bool:
+        """Insert the station row of a creating write; False (nothing written) if its id is
+        taken."""
+        ...
+
+    def insert(self, writes: Sequence[Write]) -> None:
+        """Insert the station rows of creating writes."""
+        ...
+
+    def update(self, writes: Sequence[Write]) -> None:
+        """Replace the station rows of changing writes."""
+        ...
+
+    def audit(self, writes: Sequence[Write]) -> None:
+        """Insert the audit rows of ``writes``."""
+        ...
+
+    def finish(self, drafts: Sequence[StationDraft], at: datetime) -> None:
+        """Record that the transaction changed stations (``drafts`` among them): bump the data
+        version, and whatever else the back end keeps about its contents."""
+        ...
+
+
+def apply(writer: Writer, writes: Sequence[Write]) -> None:
+    """Write the rows of ``writes``: new rows before changed ones (an import may name an id
+    twice), then the audit rows, in the order planned."""
+    for method, rows in (
+        (writer.insert, [w for w in writes if w.creates]),
+        (writer.update, [w for w in writes if not w.creates]),
+        (writer.audit, writes),
+    ):
+        if rows:
+            method(rows)
+
+
+class ImportPlan:
+    """One import's writes: the state each draft meets (earlier drafts of the same import
+    included), and the rows to write, sent a chunk at a time."""
+
+    def __init__(
+        self, writer: Writer, drafts: Sequence[StationDraft], actor: str, at: datetime
+    ) -> None:
+        self.writer, self.actor, self.at = writer, actor, at
+        self.known: dict[StationId, Station] = {}
+        self.pending: list[Write] = []
+        named = Counter(d.id for d in drafts if d.id is not None)
+        #: Ids that more than one draft names: only a later draft can meet what a write left.
+        self.named_again = {station_id for station_id, n in named.items() if n > 1}
+
+    def load(self, chunk: Sequence[StationDraft]) -> None:
+        """Read the stored stations this chunk names that the plan does not know yet."""
+        ids = sorted({d.id for d in chunk if d.id is not None and d.id not in self.known})
+        if ids:
+            for station in self.writer.stored(ids):
+                self.known[station.id] = station
+
+    def plan(self, draft: StationDraft) -> SaveResult:
+        current = self.known.get(draft.id) if draft.id is not None else None
+        if current is None:
+            write = creation(draft.id or new_id(), draft, Action.IMPORT, self.actor, self.at)
+        else:
+            changing = change(current, draft, Action.IMPORT, self.actor, self.at)
+            if changing is None:
+                return SaveResult(current.id, Outcome.UNCHANGED)
+            write = changing
+        self.pending.append(write)
+        if write.station_id in self.named_again:
+            self.known[write.station_id] = self.writer.as_stored(write)
+        return SaveResult(write.station_id, Outcome.CREATED if write.creates else Outcome.UPDATED)
+
+    def flush(self) -> None:
+        apply(self.writer, self.pending)
+        self.pending = []
+
+
+class WritingStore(ABC):
+    """``save_all``, ``create`` and ``update`` of the StationStore interface (see
+    stations/store/base.py for what they promise), on a back end's ``_writing``."""
+
+    @abstractmethod
+    def _writing(self, *, commit: bool) -> AbstractContextManager[Writer]:
+        """One transaction, committed at the end if ``commit`` and no exception, else rolled
+        back; a committing one queues behind every other station writer."""
+
+    def save_all(
+        self,
+        drafts: Sequence[StationDraft],
+        *,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+        actor: str = "cli",
+    ) -> ImportCounts:
+        counts = ImportCounts()
+        with self._writing(commit=not dry_run) as writer:
+            plan = ImportPlan(writer, drafts, actor, now_ms())
+            for start in range(0, len(drafts), CHUNK):
+                chunk = drafts[start : start + CHUNK]
+                plan.load(chunk)
+                for draft in chunk:
+                    counts.add(plan.plan(draft))
+                if not dry_run:
+                    plan.flush()
+                if progress is not None and len(chunk) == CHUNK:
+                    progress(CHUNK)
+            if not dry_run and (counts.created or counts.updated):
+                writer.finish(drafts, plan.at)
+        if progress is not None:
+            progress(len(drafts) % CHUNK)
+        return counts
+
+    def create(self, draft: StationDraft, *, actor: str) -> Station:
+        """Add a new station (version 1); raises StationExists if its id is taken."""
+        write = creation(draft.id or new_id(), draft, Action.CREATE, actor, now_ms())
+        with self._writing(commit=True) as writer:
+            if not writer.insert_new(write):
+                raise StationExists(write.station_id)
+            writer.audit([write])
+            writer.finish([draft], write.at)
+            return writer.get(write.station_id)
+
+    def update(
+        self,
+        station_id: StationId,
+        draft: StationDraft,
+        *,
+        expected_version: int,
+        actor: str,
+        action: Action = Action.UPDATE,
+    ) -> Station:
+        """Replace a station's fields with ``draft`` if it is still at ``expected_version``.
+        A draft that changes nothing writes nothing (same version, no history row). Raises
+        StationNotFound or VersionMismatch; then nothing is written."""
+        at = now_ms()
+        with self._writing(commit=True) as writer:
+            current = writer.get(station_id)
+            if current.version != expected_version:
+                raise VersionMismatch(station_id, expected_version, current.version)
+            write = change(current, draft, action, actor, at)
+            if write is None:
+                return current
+            apply(writer, [write])
+            writer.finish([draft], at)
+            return writer.get(station_id)
