@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from api.params.errors import PARAMETERS, field_problem
 from api.route_table import matching_templates
 from api.schemas import PROBLEM_JSON
 from geo.position import InvalidCoordinate
@@ -21,6 +22,7 @@ from stations.errors import (
     Forbidden,
     ImportFileError,
     InvalidInput,
+    Problem,
     StationExists,
     StationNotFound,
     StoreUnavailable,
@@ -113,7 +115,7 @@ def _domain_handler(status: HTTPStatus) -> Handler:
         headers: dict[str, str] = {}
         detail = str(exc)
         if isinstance(exc, InvalidInput):
-            errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+            errors = _field_entries(exc.problems)
             if len(errors) > MAX_LISTED_PROBLEMS:
                 detail, extra["errors"] = listed(errors)
             else:
@@ -144,8 +146,13 @@ async def _problem_error(request: Request, exc: ProblemError) -> Response:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    detail, errors = listed([_field_error(e) for e in exc.errors()])
+    detail, errors = listed(_field_entries(field_problem(e, PARAMETERS) for e in exc.errors()))
     return problem_response(422, detail, instance=request.url.path, errors=errors)
+
+
+def _field_entries(problems: Iterable[Problem]) -> list[dict[str, str]]:
+    """The ``errors`` member of a problem document: one {field, reason} a problem."""
+    return [{"field": p.field, "reason": p.reason} for p in problems]
 
 
 def listed(errors: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
@@ -207,21 +214,3 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         "time of the request.",
         instance=request.url.path,
     )
-
-
-def _field_error(error: dict[str, Any]) -> dict[str, str]:
-    loc: Sequence[object] = error.get("loc", ())
-    parts = [str(p) for p in loc if p not in ("query", "body", "path", "header")]
-    field = ".".join(parts) or "request"
-    reason = str(error.get("msg", "is invalid"))
-    reason = reason.removeprefix("Value error, ")
-    if error.get("type") == "extra_forbidden":
-        reason = "is not a parameter of this endpoint"
-    elif "input" in error and error.get("type") not in ("missing",):
-        reason = f"{reason} (got {_short(error['input'])})"
-    return {"field": field, "reason": reason}
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

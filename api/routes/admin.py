@@ -8,11 +8,14 @@ snapshot is rebuilt); other processes within ``YIZHAN_REFRESH_S``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Concatenate, ParamSpec
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.types import DecoratedCallable
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -20,7 +23,7 @@ from api.auth import ExpectedVersion, StoreDep, TokenDep
 from api.deps import LiveDep
 from api.instants import utc_text
 from api.openapi import json_body
-from api.params import StationParams
+from api.params import CrsParams
 from api.presenter import station_feature
 from api.responses import GeoJSONResponse
 from api.schemas import (
@@ -31,10 +34,13 @@ from api.schemas import (
     problem_responses,
 )
 from stations.editing import edits as editing
+from stations.editing.tokens import Token
 from stations.errors import InvalidInput, Problem
 from stations.hours import SHANGHAI
 from stations.model import Station, StationId
 from stations.reading.catalog import opening_status
+from stations.reading.live import LiveCatalog
+from stations.store.base import StationStore
 
 router = APIRouter(
     prefix="/v1",
@@ -42,84 +48,139 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404, 412, 413, 422, 428),
 )
 
+P = ParamSpec("P")
 
-class RevertParams(StationParams):
+
+class RevertParams(CrsParams):
     to_version: Annotated[int, Query(ge=1, le=10**9, description="The version to restore.")]
 
 
-@router.post(
+@dataclass(frozen=True)
+class Editor:
+    """What every write needs: who writes (the bearer's token), to which store, and the live
+    snapshot to refresh once it is written."""
+
+    token: Token
+    store: StationStore
+    live: LiveCatalog
+
+    async def write(
+        self,
+        edit: Callable[Concatenate[StationStore, Token, P], Station],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Station:
+        """``edit(store, token, *args, **kwargs)``, run off the event loop."""
+        return await run_in_threadpool(edit, self.store, self.token, *args, **kwargs)
+
+    async def apply(
+        self,
+        q: CrsParams,
+        edit: Callable[Concatenate[StationStore, Token, P], Station],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Response:
+        """Write as :meth:`write` does; answer with the station written, in ``q.crs``, and
+        its ETag."""
+        return await _written(await self.write(edit, *args, **kwargs), q, self.live)
+
+
+@dataclass(frozen=True)
+class StationEditor(Editor):
+    """An editor of an existing station, at the version its If-Match names."""
+
+    station_id: StationId
+    version: int
+
+
+async def _editor(token: TokenDep, store: StoreDep, live: LiveDep) -> Editor:
+    return Editor(token, store, live)
+
+
+EditorDep = Annotated[Editor, Depends(_editor)]
+
+
+async def _station_editor(
+    station_id: str, editor: EditorDep, version: ExpectedVersion
+) -> StationEditor:
+    return StationEditor(editor.token, editor.store, editor.live, StationId(station_id), version)
+
+
+StationEditorDep = Annotated[StationEditor, Depends(_station_editor)]
+CrsQuery = Annotated[CrsParams, Query()]
+
+
+def _write_route(
+    method: str, path: str, operation_id: str, **options: Any
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A write route: answers the station written as a GeoJSON Feature."""
+    return router.api_route(
+        path,
+        methods=[method],
+        operation_id=operation_id,
+        response_class=GeoJSONResponse,
+        response_model=StationFeature,
+        **options,
+    )
+
+
+@_write_route(
+    "POST",
     "/stations",
-    operation_id="createStation",
+    "createStation",
     status_code=201,
-    response_class=GeoJSONResponse,
-    response_model=StationFeature,
     responses=problem_responses(409),
     openapi_extra={"requestBody": json_body(StationCreate)},
 )
-async def create_station(
-    request: Request,
-    token: TokenDep,
-    store: StoreDep,
-    live: LiveDep,
-    q: Annotated[StationParams, Query()],
-) -> Response:
+async def create_station(request: Request, editor: EditorDep, q: CrsQuery) -> Response:
     """Add a station (position in `crs`); answers 201 with its Location and ETag."""
     body = await _json_object(request)
-    station = await run_in_threadpool(editing.create_station, store, token, body, q.crs)
-    response = await _written(station, q, live)
+    station = await editor.write(editing.create_station, body, q.crs)
+    response = await _written(station, q, editor.live)
     response.status_code = 201
     response.headers["Location"] = f"/v1/stations/{station.id}"
     return response
 
 
-@router.patch(
+@_write_route(
+    "PATCH",
     "/stations/{station_id}",
-    operation_id="patchStation",
-    response_class=GeoJSONResponse,
-    response_model=StationFeature,
+    "patchStation",
     openapi_extra={
         "requestBody": json_body(
             StationUpdate, media_types=("application/json", "application/merge-patch+json")
         )
     },
 )
-async def patch_station(
-    station_id: str,
-    request: Request,
-    token: TokenDep,
-    version: ExpectedVersion,
-    store: StoreDep,
-    live: LiveDep,
-    q: Annotated[StationParams, Query()],
-) -> Response:
+async def patch_station(request: Request, editor: StationEditorDep, q: CrsQuery) -> Response:
     """Change fields by JSON merge patch (RFC 7396); null clears an optional field."""
     patch = await _json_object(request)
-    station = await run_in_threadpool(
-        lambda: editing.patch_station(
-            store, token, StationId(station_id), patch, expected_version=version, crs=q.crs
-        )
+    return await editor.apply(
+        q,
+        editing.patch_station,
+        editor.station_id,
+        patch,
+        expected_version=editor.version,
+        crs=q.crs,
     )
-    return await _written(station, q, live)
 
 
-@router.put(
+@_write_route(
+    "PUT",
     "/stations/{station_id}/amenities",
-    operation_id="replaceStationAmenities",
-    response_class=GeoJSONResponse,
-    response_model=StationFeature,
+    "replaceStationAmenities",
     openapi_extra={"requestBody": json_body(AmenitiesReplace)},
 )
-async def replace_amenities(
-    station_id: str,
-    request: Request,
-    token: TokenDep,
-    version: ExpectedVersion,
-    store: StoreDep,
-    live: LiveDep,
-    q: Annotated[StationParams, Query()],
-) -> Response:
+async def replace_amenities(request: Request, editor: StationEditorDep, q: CrsQuery) -> Response:
     """Replace the amenity set: a JSON list of codes, or {"amenities": [...]}."""
-    body = await _json_value(request)
+    codes = _amenity_codes(await _json_value(request))
+    return await editor.apply(
+        q, editing.replace_amenities, editor.station_id, codes, expected_version=editor.version
+    )
+
+
+def _amenity_codes(body: Any) -> list[Any]:
+    """The list of codes a body sends, bare or as {"amenities": [...]}."""
     if isinstance(body, dict):
         unknown = [k for k in body if k != "amenities"]
         if unknown or "amenities" not in body:
@@ -130,63 +191,27 @@ async def replace_amenities(
         body = body["amenities"]
     if not isinstance(body, list):
         raise InvalidInput([Problem("amenities", "must be a list of amenity codes")])
-    codes = body
-    station = await run_in_threadpool(
-        lambda: editing.replace_amenities(
-            store, token, StationId(station_id), codes, expected_version=version
-        )
-    )
-    return await _written(station, q, live)
+    return body
 
 
-@router.delete(
-    "/stations/{station_id}",
-    operation_id="retireStation",
-    response_class=GeoJSONResponse,
-    response_model=StationFeature,
-)
-async def retire_station(
-    station_id: str,
-    token: TokenDep,
-    version: ExpectedVersion,
-    store: StoreDep,
-    live: LiveDep,
-    q: Annotated[StationParams, Query()],
-) -> Response:
+@_write_route("DELETE", "/stations/{station_id}", "retireStation")
+async def retire_station(editor: StationEditorDep, q: CrsQuery) -> Response:
     """Retire a station: kept with its history, gone from courier results."""
-    station = await run_in_threadpool(
-        lambda: editing.retire_station(
-            store, token, StationId(station_id), expected_version=version
-        )
+    return await editor.apply(
+        q, editing.retire_station, editor.station_id, expected_version=editor.version
     )
-    return await _written(station, q, live)
 
 
-@router.post(
-    "/stations/{station_id}/revert",
-    operation_id="revertStation",
-    response_class=GeoJSONResponse,
-    response_model=StationFeature,
-)
-async def revert_station(
-    station_id: str,
-    token: TokenDep,
-    version: ExpectedVersion,
-    store: StoreDep,
-    live: LiveDep,
-    q: Annotated[RevertParams, Query()],
-) -> Response:
+@_write_route("POST", "/stations/{station_id}/revert", "revertStation")
+async def revert_station(editor: StationEditorDep, q: Annotated[RevertParams, Query()]) -> Response:
     """Restore an earlier version's fields as a new version."""
-    station = await run_in_threadpool(
-        lambda: editing.revert_station(
-            store,
-            token,
-            StationId(station_id),
-            to_version=q.to_version,
-            expected_version=version,
-        )
+    return await editor.apply(
+        q,
+        editing.revert_station,
+        editor.station_id,
+        to_version=q.to_version,
+        expected_version=editor.version,
     )
-    return await _written(station, q, live)
 
 
 @router.get("/stations/{station_id}/history", operation_id="getStationHistory")
@@ -211,7 +236,7 @@ async def get_history(station_id: str, token: TokenDep, store: StoreDep) -> dict
     }
 
 
-async def _written(station: Station, q: StationParams, live: LiveDep) -> Response:
+async def _written(station: Station, q: CrsParams, live: LiveCatalog) -> Response:
     # This process answers couriers from the new data at once.
     await run_in_threadpool(live.refresh)
     hours = opening_status(station, datetime.now(SHANGHAI))

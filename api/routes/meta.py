@@ -13,6 +13,7 @@ from api.deps import CatalogDep, LiveDep
 from api.instants import utc_text
 from api.problems import problem_response
 from stations.amenities import VOCABULARY
+from stations.reading.live import Freshness
 
 router = APIRouter()
 
@@ -45,17 +46,30 @@ async def readiness(request: Request, live: LiveDep) -> Response:
     Never touches the store itself: the refresh thread checks it at least every few seconds,
     and a probe must not queue behind a long import.
     """
-    fresh = live.freshness()
+    max_stale_s: float = request.app.state.settings.max_stale_s
+    body = _readiness(live.freshness(), request.app.state.store_kind, max_stale_s)
+    if body["state"] == "stale":
+        return problem_response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            f"this process has not reached its store for over {max_stale_s:g} s; its station "
+            "data may be out of date: check the database and the network to it",
+            instance=request.url.path,
+            **body,
+        )
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _readiness(fresh: Freshness, store_kind: str, max_stale_s: float) -> dict[str, Any]:
+    """The readiness document: ``state``, the store's reachability, the snapshot's age."""
     now = datetime.now(UTC)
     confirmed_age_s = None if fresh.checked_at is None else (now - fresh.checked_at).total_seconds()
-    max_stale_s: float = request.app.state.settings.max_stale_s
     stale = confirmed_age_s is None or confirmed_age_s > max_stale_s
     reachable = fresh.store_error is None
-    body: dict[str, Any] = {
+    return {
         "state": "stale" if stale else "ready" if reachable else "degraded",
         "store": {
             "reachable": reachable,
-            "kind": request.app.state.store_kind,
+            "kind": store_kind,
             "change_feed": (
                 "none" if fresh.listening is None else "listening" if fresh.listening else "lost"
             ),
@@ -69,15 +83,6 @@ async def readiness(request: Request, live: LiveDep) -> Response:
             "confirmed_age_s": None if confirmed_age_s is None else round(confirmed_age_s, 3),
         },
     }
-    if stale:
-        return problem_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            f"this process has not reached its store for over {max_stale_s:g} s; its station "
-            "data may be out of date: check the database and the network to it",
-            instance=request.url.path,
-            **body,
-        )
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 def _iso(at: datetime) -> str:

@@ -21,7 +21,7 @@ from api.conditional import if_none_match_hits
 from api.deps import CatalogDep
 from api.instants import utc_now_text
 from api.openapi import json_body, query_parameters
-from api.params import ListParams, NearestBatchBody, NearestParams, StationParams
+from api.params import CrsParams, ListParams, NearestBatchBody, NearestParams
 from api.presenter import (
     listing_collection,
     nearest_collection,
@@ -39,11 +39,12 @@ from stations.reading.batch import find_nearby_many
 from stations.reading.catalog import Catalog, opening_status
 from stations.reading.locator import NearbyQuery, find_nearby, list_stations
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["stations"],
-    responses=problem_responses(422, 500),
-)
+
+def _courier_router() -> APIRouter:
+    return APIRouter(prefix="/v1", tags=["stations"], responses=problem_responses(422, 500))
+
+
+router = _courier_router()
 
 
 class NearestBatchResults(BaseModel):
@@ -67,7 +68,7 @@ def _nearest_params(request: Request) -> NearestParams:
 #: (repeated parameters, the catalog, the query model) was 30 % of the answer's cost in-process.
 #: The route does the same three steps itself. Included before ``router`` (see api/app.py), so
 #: /v1/stations/nearest is matched before /v1/stations/{station_id}.
-nearest_router = APIRouter(prefix="/v1", tags=["stations"], responses=problem_responses(422, 500))
+nearest_router = _courier_router()
 
 
 @nearest_router.get(
@@ -168,7 +169,7 @@ def _batch_step(
 async def get_station(
     station_id: str,
     catalog: CatalogDep,
-    q: Annotated[StationParams, Query()],
+    q: Annotated[CrsParams, Query()],
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """One station as a GeoJSON Feature; its ETag is its version."""

@@ -1,0 +1,77 @@
+"""``GET /v1/stations/nearest``: one rider's position and the filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+from pydantic import Field, field_validator, model_validator
+
+from api.params.common import (
+    MAX_K,
+    MAX_RADIUS_M,
+    SPACED_OFFSET,
+    AmenityList,
+    Crs,
+    KindList,
+    Latitude,
+    Longitude,
+    OpenAt,
+    QueryModel,
+    instant_text,
+    nearby_query_of,
+    plausible_instant,
+    refuse_two_instants,
+)
+from geo.crs import CoordinateSystem
+from geo.origin import origin_in_wgs84
+from geo.position import LonLat
+from stations.reading.locator import NearbyQuery
+
+_OPEN_AT: Final = (
+    "Keep only stations open at this ISO 8601 instant; it must carry a UTC offset, "
+    "e.g. 2026-11-27T12:30:00+08:00. Not together with open_now."
+)
+
+
+class NearestParams(QueryModel):
+    lat: Latitude
+    lon: Longitude
+    crs: Crs = CoordinateSystem.WGS84
+    k: Annotated[int, Field(ge=1, le=MAX_K, description="How many stations, 1–100.")] = 5
+    radius_m: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            le=MAX_RADIUS_M,
+            allow_inf_nan=False,
+            description="Only stations within this geodesic distance (metres, ≤ 50 000).",
+        ),
+    ] = None
+    amenities: AmenityList = None
+    kinds: KindList = None
+    open_now: Annotated[bool, Field(description="Keep only stations open now (server clock).")] = (
+        False
+    )
+    open_at: Annotated[OpenAt, Field(description=_OPEN_AT)] = None
+
+    @field_validator("open_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        return SPACED_OFFSET.sub(r"\1+\2", instant_text(value))
+
+    @field_validator("open_at", mode="after")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        return plausible_instant(value)
+
+    @model_validator(mode="after")
+    def _one_instant(self) -> NearestParams:
+        refuse_two_instants(self.open_now, self.open_at, "open_now=true")
+        return self
+
+    def origin(self) -> LonLat:
+        return origin_in_wgs84(self.lon, self.lat, self.crs)
+
+    def to_query(self, now: datetime) -> NearbyQuery:
+        return nearby_query_of(self, now)
