@@ -6,13 +6,14 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, NamedTuple
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import numpy as np
 from numpy.typing import NDArray
 
 from api.instants import utc_text
-from geo.crs import CoordinateSystem, convert_point, from_wgs84
+from geo.crs import CoordinateSystem, from_wgs84
+from geo.crs_point import convert_point
 from geo.position import LonLat
 from stations.hours import HoursStatus
 from stations.model import Station
@@ -46,7 +47,7 @@ def nearest_collection(
 
     Runs once per request (and per rider of a batch), so every position is converted alone with
     ``convert_point`` (bit-identical to the array conversion, 20-40x cheaper for one point) and
-    the navigation links are assembled from pre-quoted pieces."""
+    the navigation links are assembled from pre-quoted pieces (``_url``)."""
     rider = _RiderLinks(origin)
     features = []
     for match in matches:
@@ -86,11 +87,11 @@ def nearest_collections(
 
 
 def station_feature(station: Station, crs: CoordinateSystem, hours: HoursStatus) -> Json:
-    coords = _convert([station], crs)
-    props = station_properties(station)
+    view = _view(station)
+    props = dict(view.properties)
     props.update(_hours(hours))
-    props["links"] = _NavCoords([station], None).marker_links(0, station)
-    feature = _feature(station, coords[0], props)
+    props["links"] = _marker_links(station)
+    feature = _feature(station, view.positions[crs], props)
     feature["coordinate_system"] = crs.value
     return feature
 
@@ -153,30 +154,73 @@ def _quoted(text: str) -> str:
     return quote(text, safe="")
 
 
+def _query(*params: tuple[str, str]) -> str:
+    """What ``urlencode(params, quote_via=quote)`` writes, for values given already quoted: by
+    ``_quoted``, or numbers with their separators quoted by hand ("," is %2C, ":" %3A, "|"
+    %7C); the names are plain words, which quote leaves as they are. Every navigation link is
+    built of these (tests/api/test_presenter.py checks the bytes against urlencode)."""
+    return "&".join(map("=".join, params))
+
+
+_GCJ: Final = CoordinateSystem.GCJ02
+_BD: Final = CoordinateSystem.BD09
 _HERE: Final = _quoted("我的位置")
+# Amap's URI API takes GCJ-02 (coordinate=gaode), Baidu's BD-09 (coord_type=bd09ll).
+_AMAP_OPTIONS: Final = (("coordinate", "gaode"), ("callnative", "1"))
+_BAIDU_OPTIONS: Final = (("coord_type", "bd09ll"), ("output", "html"), ("src", "yizhan"))
+_AMAP_RIDE: Final = _query(("mode", "ride"), *_AMAP_OPTIONS)
+_BAIDU_RIDE: Final = _query(("mode", "riding"), *_BAIDU_OPTIONS)
+
+
+class _NavPoint(NamedTuple):
+    """A place in Amap's and Baidu's coordinate systems, and as their links write it."""
+
+    gcj: tuple[float, float]
+    bd: tuple[float, float]
+    amap: str  # quoted GCJ-02 "lon,lat"
+    baidu: str  # quoted BD-09 "lat,lon"
+
+    @classmethod
+    def of(cls, lon: float, lat: float) -> _NavPoint:
+        """The place at WGS-84 (lon, lat)."""
+        glon, glat = convert_point(lon, lat, CoordinateSystem.WGS84, _GCJ)
+        blon, blat = convert_point(glon, glat, _GCJ, _BD)  # = convert_point(.., WGS84, BD09)
+        amap, baidu = f"{glon:.6f}%2C{glat:.6f}", f"{blat:.6f}%2C{blon:.6f}"
+        return cls((glon, glat), (blon, blat), amap, baidu)
 
 
 class _RiderLinks:
-    """Ride navigation from one rider to stations: Amap takes GCJ-02 (``coordinate=gaode``),
-    Baidu BD-09 (``coord_type=bd09ll``). The URLs are exactly what ``urlencode(...,
-    quote_via=quote)`` makes of the parameters (tests/api/test_presenter.py checks), built from
-    pieces: numbers need no quoting and ``quote`` works character by character."""
+    """Ride navigation from one rider to stations: each link is the rider's part, built once per
+    request, then the station's (``_StationView``), then the fixed options."""
 
     def __init__(self, origin: LonLat) -> None:
-        glon, glat = convert_point(origin.lon, origin.lat, CoordinateSystem.WGS84, _GCJ)
-        blon, blat = convert_point(glon, glat, _GCJ, _BD)
-        self._amap_from = f"https://uri.amap.com/navigation?from={glon:.6f}%2C{glat:.6f}%2C{_HERE}"
-        self._baidu_origin = (
-            f"https://api.map.baidu.com/direction?origin=latlng%3A{blat:.6f}%2C{blon:.6f}"
-            f"%7Cname%3A{_HERE}"
+        here = _NavPoint.of(origin.lon, origin.lat)
+        self._amap = "https://uri.amap.com/navigation?" + _query(("from", f"{here.amap}%2C{_HERE}"))
+        self._baidu = "https://api.map.baidu.com/direction?" + _query(
+            ("origin", f"latlng%3A{here.baidu}%7Cname%3A{_HERE}")
         )
 
     def route_links(self, view: _StationView) -> Json:
         return {
-            "amap": f"{self._amap_from}&to={view.amap_to}&mode=ride&coordinate=gaode&callnative=1",
-            "baidu": f"{self._baidu_origin}&destination={view.baidu_destination}"
-            "&mode=riding&coord_type=bd09ll&output=html&src=yizhan",
+            "amap": f"{self._amap}&{view.amap_to}&{_AMAP_RIDE}",
+            "baidu": f"{self._baidu}&{view.baidu_destination}&{_BAIDU_RIDE}",
         }
+
+
+def _marker_links(station: Station) -> Json:
+    """One station on Amap's and Baidu's maps."""
+    at, name = _NavPoint.of(station.lon, station.lat), _quoted(station.name)
+    amap = _query(("position", at.amap), ("name", name), *_AMAP_OPTIONS)
+    baidu = _query(
+        ("location", at.baidu),
+        ("title", name),
+        ("content", _quoted(station.address or "")),
+        *_BAIDU_OPTIONS,
+    )
+    return {
+        "amap": f"https://uri.amap.com/marker?{amap}",
+        "baidu": f"https://api.map.baidu.com/marker?{baidu}",
+    }
 
 
 class _StationView(NamedTuple):
@@ -185,71 +229,22 @@ class _StationView(NamedTuple):
 
     properties: Json  # station_properties(); copied before a request adds to it
     positions: dict[CoordinateSystem, tuple[float, float]]  # rounded, per coordinate system
-    amap_to: str  # the quoted value of Amap's ``to`` parameter
-    baidu_destination: str  # the quoted value of Baidu's ``destination`` parameter
+    amap_to: str  # Amap's ``to`` parameter, as the link writes it
+    baidu_destination: str  # Baidu's ``destination`` parameter, as the link writes it
 
 
 @functools.lru_cache(maxsize=16_384)
 def _view(station: Station) -> _StationView:
     """Cached by the Station's value (all its fields), so an edited station gets a new view and
     two equal stations share one. 16,384 views are ~25 MB: the busy stations of a country."""
-    glon, glat = convert_point(station.lon, station.lat, CoordinateSystem.WGS84, _GCJ)
-    blon, blat = convert_point(glon, glat, _GCJ, _BD)  # = convert_point(.., WGS84, BD09)
-    name = _quoted(station.name)
+    at, name = _NavPoint.of(station.lon, station.lat), _quoted(station.name)
     return _StationView(
         properties=station_properties(station),
         positions={
-            CoordinateSystem.WGS84: (
-                round(station.lon, _COORD_DECIMALS),
-                round(station.lat, _COORD_DECIMALS),
-            ),
-            _GCJ: (round(glon, _COORD_DECIMALS), round(glat, _COORD_DECIMALS)),
-            _BD: (round(blon, _COORD_DECIMALS), round(blat, _COORD_DECIMALS)),
+            CoordinateSystem.WGS84: (_round(station.lon), _round(station.lat)),
+            _GCJ: (_round(at.gcj[0]), _round(at.gcj[1])),
+            _BD: (_round(at.bd[0]), _round(at.bd[1])),
         },
-        amap_to=f"{glon:.6f}%2C{glat:.6f}%2C{name}",
-        baidu_destination=f"latlng%3A{blat:.6f}%2C{blon:.6f}%7Cname%3A{name}",
+        amap_to=_query(("to", f"{at.amap}%2C{name}")),
+        baidu_destination=_query(("destination", f"latlng%3A{at.baidu}%7Cname%3A{name}")),
     )
-
-
-_GCJ: Final = CoordinateSystem.GCJ02
-_BD: Final = CoordinateSystem.BD09
-
-
-class _NavCoords:
-    """Stations (and the rider) in GCJ-02 for Amap and BD-09 for Baidu, whose URI APIs take
-    those systems (``coordinate=gaode``, ``coord_type=bd09ll``)."""
-
-    def __init__(self, stations: Sequence[Station], origin: LonLat | None) -> None:
-        lon = np.array([s.lon for s in stations] + ([origin.lon] if origin else []))
-        lat = np.array([s.lat for s in stations] + ([origin.lat] if origin else []))
-        self.gcj = _pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
-        self.bd = _pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
-
-    def marker_links(self, i: int, station: Station) -> Json:
-        glon, glat = self.gcj[i]
-        blon, blat = self.bd[i]
-        amap = "https://uri.amap.com/marker?" + urlencode(
-            {
-                "position": f"{glon:.6f},{glat:.6f}",
-                "name": station.name,
-                "coordinate": "gaode",
-                "callnative": "1",
-            },
-            quote_via=quote,
-        )
-        baidu = "https://api.map.baidu.com/marker?" + urlencode(
-            {
-                "location": f"{blat:.6f},{blon:.6f}",
-                "title": station.name,
-                "content": station.address or "",
-                "coord_type": "bd09ll",
-                "output": "html",
-                "src": "yizhan",
-            },
-            quote_via=quote,
-        )
-        return {"amap": amap, "baidu": baidu}
-
-
-def _pairs(lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, float]]:
-    return list(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True))

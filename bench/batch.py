@@ -8,7 +8,7 @@ Run from the repository root::
 Builds N synthetic stations (bench/nearest.py's generator: clustered around 43 Chinese city
 centres, 0.5 % sharing a position) into a Catalog, and P riders near city centres, then prints:
 
-* the vectorised batch path (``stations.reading.batch.nearest_many``, what
+* the vectorised batch path (``stations.reading.batch.neighbours_of_many``, what
   ``yizhan nearest --batch`` and the HTTP batch run, catalog already loaded) for k=1 without a
   filter, k=1 with a two-amenity filter (microwave + phone charging, ~54 % of stations) and k=5
   without a filter:
@@ -47,9 +47,10 @@ from bench.nearest import AT, CITIES, KM_PER_DEG, build_stations, generate, peak
 from bench.synthetic import FILTER, drafts
 from geo.crs import CoordinateSystem
 from geo.position import LonLat
-from stations.reading.batch import nearest_many, read_points, write_matches
+from stations.reading.batch import neighbours_of_many
 from stations.reading.catalog import Catalog
 from stations.reading.locator import NearbyQuery, find_nearby
+from stations.reading.rider_points import read_points, write_matches
 
 TARGET_S = 10.0
 TARGET_POINTS = 1_000_000
@@ -112,7 +113,7 @@ def bench_matching(
         f"(best of {args.repeat})",
         flush=True,
     )
-    nearest_many(catalog, lon[:20_000], lat[:20_000], NearbyQuery(at=AT, k=1))  # warm up
+    neighbours_of_many(catalog, lon[:20_000], lat[:20_000], NearbyQuery(at=AT, k=1))  # warm up
     runs = {
         "k=1, no filter": NearbyQuery(at=AT, k=1),
         "k=1, microwave + phone_charging": NearbyQuery(at=AT, k=1, amenities=FILTER),
@@ -120,7 +121,7 @@ def bench_matching(
     }
     seconds: dict[str, float] = {}
     for label, query in runs.items():
-        found, secs = best_of(args.repeat, lambda q=query: nearest_many(catalog, lon, lat, q))
+        found, secs = best_of(args.repeat, lambda q=query: neighbours_of_many(catalog, lon, lat, q))
         seconds[label] = secs
         share = found.fallbacks / max(1, lon.size)
         row(
@@ -166,7 +167,7 @@ def bench_files(
             f"{secs:8.2f} s",
             f"{source.stat().st_size / 1e6:,.0f} MB",
         )
-        found = nearest_many(catalog, points.lon, points.lat, NearbyQuery(at=AT, k=1))
+        found = neighbours_of_many(catalog, points.lon, points.lat, NearbyQuery(at=AT, k=1))
         rows, secs = best_of(
             1, lambda: write_matches(out, points, found, catalog, CoordinateSystem.WGS84)
         )

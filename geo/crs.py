@@ -2,7 +2,8 @@
 
 Every function takes longitude first, in degrees, as scalars or anything numpy broadcasts, and
 returns float64 arrays of the broadcast shape (0-d for scalar input, so ``float(x)`` works). Empty
-input gives empty output. NaN in gives NaN out; ranges are the caller's to validate.
+input gives empty output. NaN in gives NaN out; ranges are the caller's to validate. For one
+point on Python floats (a request's), ``geo.crs_point.convert_point`` gives the same bits faster.
 
 Forward formulas (the published reconstructions used by eviltransform, gcoord and
 coordtransform):
@@ -38,7 +39,6 @@ points between the two boxes unshifted.) Outside the rectangle GCJ-02 equals WGS
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Final, TypeAlias
@@ -60,22 +60,23 @@ class CoordinateSystem(StrEnum):
     BD09 = "bd09"  # Baidu
 
 
+# The published constants, shared with geo.crs_point (the same formulas on one point).
 # Krasovsky 1940, the ellipsoid of the published GCJ-02 reconstruction (not WGS-84's).
-_KRASOVSKY_A_M: Final = 6378245.0
-_KRASOVSKY_E2: Final = 0.00669342162296594323
+KRASOVSKY_A_M: Final = 6378245.0
+KRASOVSKY_E2: Final = 0.00669342162296594323
 
 # eviltransform's and gcoord's "in China" rectangle, degrees, bounds inclusive.
-_BOX_LON_MIN: Final = 72.004
-_BOX_LON_MAX: Final = 137.8347
-_BOX_LAT_MIN: Final = 0.8293
-_BOX_LAT_MAX: Final = 55.8271
+BOX_LON_MIN: Final = 72.004
+BOX_LON_MAX: Final = 137.8347
+BOX_LAT_MIN: Final = 0.8293
+BOX_LAT_MAX: Final = 55.8271
 
-_BD_X_PI: Final = np.pi * 3000.0 / 180.0
-_BD_OFFSET_LON: Final = 0.0065
-_BD_OFFSET_LAT: Final = 0.006
+BD_X_PI: Final = np.pi * 3000.0 / 180.0
+BD_OFFSET_LON: Final = 0.0065
+BD_OFFSET_LAT: Final = 0.006
 
-_TOLERANCE_DEG: Final = 1e-10
-_MAX_ITERATIONS: Final = 20
+TOLERANCE_DEG: Final = 1e-10
+MAX_ITERATIONS: Final = 20
 
 
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -177,12 +178,7 @@ def _as_lonlat(lon: ArrayLike, lat: ArrayLike) -> LonLatArrays:
 
 
 def _in_box(lon: FloatArray, lat: FloatArray) -> NDArray[np.bool_]:
-    return (
-        (lon >= _BOX_LON_MIN)
-        & (lon <= _BOX_LON_MAX)
-        & (lat >= _BOX_LAT_MIN)
-        & (lat <= _BOX_LAT_MAX)
-    )
+    return (lon >= BOX_LON_MIN) & (lon <= BOX_LON_MAX) & (lat >= BOX_LAT_MIN) & (lat <= BOX_LAT_MAX)
 
 
 def _gcj_shift(lon: FloatArray, lat: FloatArray) -> LonLatArrays:
@@ -203,11 +199,11 @@ def _gcj_shift(lon: FloatArray, lat: FloatArray) -> LonLatArrays:
     # Metres to degrees through the Krasovsky radii of curvature: meridional M = a(1-e²)/w³
     # and prime-vertical N = a/w, with w = √(1 - e² sin²φ). Written as the references write it.
     rad_lat = lat / 180.0 * np.pi
-    magic = 1.0 - _KRASOVSKY_E2 * np.sin(rad_lat) ** 2
+    magic = 1.0 - KRASOVSKY_E2 * np.sin(rad_lat) ** 2
     sqrt_magic = np.sqrt(magic)
-    meridional = (_KRASOVSKY_A_M * (1.0 - _KRASOVSKY_E2)) / (magic * sqrt_magic)
+    meridional = (KRASOVSKY_A_M * (1.0 - KRASOVSKY_E2)) / (magic * sqrt_magic)
     d_lat = (north_m * 180.0) / (meridional * np.pi)
-    d_lon = (east_m * 180.0) / (_KRASOVSKY_A_M / sqrt_magic * np.cos(rad_lat) * np.pi)
+    d_lon = (east_m * 180.0) / (KRASOVSKY_A_M / sqrt_magic * np.cos(rad_lat) * np.pi)
     return d_lon, d_lat
 
 
@@ -218,17 +214,17 @@ def _gcj_forward(lon: FloatArray, lat: FloatArray) -> LonLatArrays:
 
 
 def _bd_forward(lon: FloatArray, lat: FloatArray) -> LonLatArrays:
-    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
-    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
-    return z * np.cos(theta) + _BD_OFFSET_LON, z * np.sin(theta) + _BD_OFFSET_LAT
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * BD_X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * BD_X_PI)
+    return z * np.cos(theta) + BD_OFFSET_LON, z * np.sin(theta) + BD_OFFSET_LAT
 
 
 def _bd_approximate_inverse(lon: FloatArray, lat: FloatArray) -> LonLatArrays:
     # Baidu's published inverse: off by up to 4e-6° (0.4 m), so only a starting point.
-    x = lon - _BD_OFFSET_LON
-    y = lat - _BD_OFFSET_LAT
-    z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
-    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    x = lon - BD_OFFSET_LON
+    y = lat - BD_OFFSET_LAT
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * BD_X_PI)
     return z * np.cos(theta), z * np.sin(theta)
 
 
@@ -243,127 +239,15 @@ def _invert(
     out, so a few slow points do not cost the rest another round.
     """
     active = np.arange(target_lon.size)
-    for _ in range(_MAX_ITERATIONS):
+    for _ in range(MAX_ITERATIONS):
         f_lon, f_lat = forward(lon[active], lat[active])
         r_lon = f_lon - target_lon[active]
         r_lat = f_lat - target_lat[active]
         # NaN fails both comparisons, so NaN input leaves at once instead of iterating.
-        pending = (np.abs(r_lon) >= _TOLERANCE_DEG) | (np.abs(r_lat) >= _TOLERANCE_DEG)
+        pending = (np.abs(r_lon) >= TOLERANCE_DEG) | (np.abs(r_lat) >= TOLERANCE_DEG)
         active = active[pending]
         if active.size == 0:
             break
         lon[active] -= r_lon[pending]
         lat[active] -= r_lat[pending]
     return lon, lat
-
-
-# -- one point at a time ---------------------------------------------------------------------
-# A rider's position is one point per request, where numpy's per-call overhead on 0-d arrays
-# dominates a conversion. The functions below repeat the formulas above operation for
-# operation on Python floats. math.sin/cos/sqrt give the same bits as numpy's on this platform,
-# and the two functions where numpy has its own implementation (hypot, arctan2) are numpy's
-# here too, so a point converted alone equals the same point converted in an array, bit for
-# bit (tests/geo/test_crs.py checks this over a million points).
-
-
-def convert_point(
-    lon: float, lat: float, source: CoordinateSystem, target: CoordinateSystem
-) -> tuple[float, float]:
-    """One (lon, lat) in degrees from ``source`` to ``target``, as ``convert`` would give it."""
-    if source is target:
-        return float(lon), float(lat)
-    return _POINT_STEPS[(source, target)](float(lon), float(lat))
-
-
-def _point_in_box(lon: float, lat: float) -> bool:
-    return _BOX_LON_MIN <= lon <= _BOX_LON_MAX and _BOX_LAT_MIN <= lat <= _BOX_LAT_MAX
-
-
-def _gcj_shift_point(lon: float, lat: float) -> tuple[float, float]:
-    sin, pi = math.sin, math.pi
-    x = lon - 105.0
-    y = lat - 35.0
-    shared = (20.0 * sin(6.0 * x * pi) + 20.0 * sin(2.0 * x * pi)) * 2.0 / 3.0
-    sqrt_abs_x = math.sqrt(abs(x))
-    north_m = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt_abs_x
-    north_m += shared
-    north_m += (20.0 * sin(y * pi) + 40.0 * sin(y / 3.0 * pi)) * 2.0 / 3.0
-    north_m += (160.0 * sin(y / 12.0 * pi) + 320.0 * sin(y * pi / 30.0)) * 2.0 / 3.0
-    east_m = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt_abs_x
-    east_m += shared
-    east_m += (20.0 * sin(x * pi) + 40.0 * sin(x / 3.0 * pi)) * 2.0 / 3.0
-    east_m += (150.0 * sin(x / 12.0 * pi) + 300.0 * sin(x / 30.0 * pi)) * 2.0 / 3.0
-    rad_lat = lat / 180.0 * pi
-    sin_lat = sin(rad_lat)
-    magic = 1.0 - _KRASOVSKY_E2 * (sin_lat * sin_lat)  # numpy's ** 2 is a multiplication
-    sqrt_magic = math.sqrt(magic)
-    meridional = (_KRASOVSKY_A_M * (1.0 - _KRASOVSKY_E2)) / (magic * sqrt_magic)
-    d_lat = (north_m * 180.0) / (meridional * pi)
-    d_lon = (east_m * 180.0) / (_KRASOVSKY_A_M / sqrt_magic * math.cos(rad_lat) * pi)
-    return d_lon, d_lat
-
-
-def _gcj_forward_point(lon: float, lat: float) -> tuple[float, float]:
-    d_lon, d_lat = _gcj_shift_point(lon, lat)
-    return lon + d_lon, lat + d_lat
-
-
-def _bd_forward_point(lon: float, lat: float) -> tuple[float, float]:
-    z = float(np.hypot(lon, lat)) + 0.00002 * math.sin(lat * _BD_X_PI)
-    theta = float(np.arctan2(lat, lon)) + 0.000003 * math.cos(lon * _BD_X_PI)
-    return z * math.cos(theta) + _BD_OFFSET_LON, z * math.sin(theta) + _BD_OFFSET_LAT
-
-
-def _bd_approximate_inverse_point(lon: float, lat: float) -> tuple[float, float]:
-    x = lon - _BD_OFFSET_LON
-    y = lat - _BD_OFFSET_LAT
-    z = float(np.hypot(x, y)) - 0.00002 * math.sin(y * _BD_X_PI)
-    theta = float(np.arctan2(y, x)) - 0.000003 * math.cos(x * _BD_X_PI)
-    return z * math.cos(theta), z * math.sin(theta)
-
-
-def _invert_point(
-    forward: Callable[[float, float], tuple[float, float]],
-    target_lon: float,
-    target_lat: float,
-    lon: float,
-    lat: float,
-) -> tuple[float, float]:
-    for _ in range(_MAX_ITERATIONS):
-        f_lon, f_lat = forward(lon, lat)
-        r_lon = f_lon - target_lon
-        r_lat = f_lat - target_lat
-        if not (abs(r_lon) >= _TOLERANCE_DEG or abs(r_lat) >= _TOLERANCE_DEG):
-            break
-        lon -= r_lon
-        lat -= r_lat
-    return lon, lat
-
-
-def _wgs84_to_gcj02_point(lon: float, lat: float) -> tuple[float, float]:
-    if not _point_in_box(lon, lat):
-        return lon, lat
-    d_lon, d_lat = _gcj_shift_point(lon, lat)
-    return lon + d_lon, lat + d_lat
-
-
-def _gcj02_to_wgs84_point(lon: float, lat: float) -> tuple[float, float]:
-    if not _point_in_box(lon, lat):
-        return lon, lat
-    return _invert_point(_gcj_forward_point, lon, lat, lon, lat)
-
-
-def _bd09_to_gcj02_point(lon: float, lat: float) -> tuple[float, float]:
-    return _invert_point(_bd_forward_point, lon, lat, *_bd_approximate_inverse_point(lon, lat))
-
-
-_POINT_STEPS: Final[
-    dict[tuple[CoordinateSystem, CoordinateSystem], Callable[[float, float], tuple[float, float]]]
-] = {
-    (_W, _G): _wgs84_to_gcj02_point,
-    (_G, _W): _gcj02_to_wgs84_point,
-    (_G, _B): _bd_forward_point,
-    (_B, _G): _bd09_to_gcj02_point,
-    (_W, _B): lambda lon, lat: _bd_forward_point(*_wgs84_to_gcj02_point(lon, lat)),
-    (_B, _W): lambda lon, lat: _gcj02_to_wgs84_point(*_bd09_to_gcj02_point(lon, lat)),
-}

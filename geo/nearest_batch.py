@@ -10,7 +10,7 @@ Chunks run in a thread per CPU: pykdtree, pyproj and numpy's large loops release
 A row is *proven* when nothing outside its fetched candidates can enter its answer: the tree ran
 out of points within the distance limit (or every point was fetched), or the row has k hits and
 its farthest fetched chord already exceeds the chord any point within the k-th distance can
-have (the bound of ``geo.nearest``). Unproven rows are fetched again with four times the
+have (the bound of ``geo.nearest_scalar``). Unproven rows are fetched again with four times the
 candidates, as the scalar path refetches, up to three fetches in all; the rows still unproven
 then (measured: none of a million riders in China; riders thousands of kilometres from every
 station, where all stations are within the bound's 1 % of each other) are answered by the scalar
@@ -20,15 +20,16 @@ station, where all stations are within the bound's 1 % of each other) are answer
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final, NamedTuple, Protocol
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from geo.geodesic import WGS84
-from geo.sphere import chord_for_distance, chords_for, first_fetch, unit_vectors
+from geo.nearest_scalar import ScalarIndex
+from geo.sphere import chord_for_distance, chords_for, first_fetch, mask_share, unit_vectors
 
 #: Query points per chunk: bounds memory (a few tens of MB at k=1) while keeping numpy calls
 #: large enough that their per-call overhead is noise.
@@ -44,48 +45,6 @@ FloatArray = NDArray[np.float64]
 Progress = Callable[[int], None]
 
 
-class Hit(Protocol):
-    @property
-    def position(self) -> int: ...
-
-    @property
-    def distance_m(self) -> float: ...
-
-    @property
-    def bearing_deg(self) -> float: ...
-
-
-class NearestIndex(Protocol):
-    """What the batch search needs of ``geo.nearest.NearestIndex`` (which imports this module,
-    so this one names it by its shape)."""
-
-    def __len__(self) -> int: ...
-
-    @property
-    def lon_deg(self) -> FloatArray: ...
-
-    @property
-    def lat_deg(self) -> FloatArray: ...
-
-    @property
-    def answer_positions(self) -> NDArray[np.int64] | None: ...
-
-    def query_chords(
-        self, normals: FloatArray, k: int, max_chord: float
-    ) -> tuple[FloatArray, NDArray[np.intp]]: ...
-
-    def nearest(
-        self,
-        lon_deg: float,
-        lat_deg: float,
-        k: int,
-        *,
-        mask: NDArray[np.bool_] | None = None,
-        mask_fraction: float | None = None,
-        max_distance_m: float | None = None,
-    ) -> Sequence[Hit]: ...
-
-
 class Neighbours(NamedTuple):
     """The k nearest of each query point, row i for point i, nearest first, ties by position."""
 
@@ -94,9 +53,28 @@ class Neighbours(NamedTuple):
     bearings_deg: FloatArray  # (n, k) initial bearing, clockwise from north, [0, 360); NaN
     fallbacks: int  # rows the vectorised pass could not prove, answered by the scalar path
 
+    @classmethod
+    def missing(cls, n: int, k: int) -> Neighbours:
+        """n rows with none of their k neighbours found yet (k < 1: no columns)."""
+        width = max(k, 0)
+        return cls(
+            np.full((n, width), -1, dtype=np.int64),
+            np.full((n, width), np.nan),
+            np.full((n, width), np.nan),
+            0,
+        )
+
+    def put(self, row: int, found: Iterable[tuple[int, float, float]]) -> None:
+        """Write ``found`` (position, metres, bearing per neighbour, nearest first) into
+        ``row``, as ``ScalarIndex.nearest``'s hits are laid out."""
+        for rank, (position, distance_m, bearing_deg) in enumerate(found):
+            self.positions[row, rank] = position
+            self.distances_m[row, rank] = distance_m
+            self.bearings_deg[row, rank] = bearing_deg
+
 
 def nearest_many(
-    index: NearestIndex,
+    index: ScalarIndex,
     lon_deg: ArrayLike,
     lat_deg: ArrayLike,
     k: int,
@@ -113,65 +91,97 @@ def nearest_many(
     chunk. k < 1 gives (n, 0) arrays; an empty index gives all rows empty. Raises ValueError
     for a point that is not a WGS-84 position (out of range, NaN, ±inf)."""
     lon, lat = _query_points(lon_deg, lat_deg)
-    n, width = lon.size, max(k, 0)
-    result = Neighbours(
-        np.full((n, width), -1, dtype=np.int64),
-        np.full((n, width), np.nan),
-        np.full((n, width), np.nan),
-        0,
-    )
-    if width == 0 or len(index) == 0:
+    n = lon.size
+    if k < 1 or len(index) == 0:
         if progress is not None and n:
             progress(n)
-        return result
+        return Neighbours.missing(n, k)
     if mask is not None:
         mask = np.asarray(mask, dtype=np.bool_)  # the scalar path reads it by truth value
-        if mask_fraction is None:
-            mask_fraction = np.count_nonzero(mask) / max(1, mask.size)
-    first = min(first_fetch(k, mask_fraction if mask is not None else None), len(index))
+    batch = _Batch(index, lon, lat, k, mask, mask_share(mask, mask_fraction), max_distance_m)
     chunk = max(1, chunk_points)
     starts = range(0, n, chunk)
-
-    def settle(start: int) -> NDArray[np.intp]:
-        """Answer the chunk's provable rows into ``result``; return the others."""
-        rows = np.arange(start, min(n, start + chunk))
-        fetch = first
-        for _round in range(_ROUNDS):
-            step = max(1, _MAX_CELLS // fetch)
-            parts = [
-                _vectorised(
-                    index, lon, lat, rows[i : i + step], k, fetch, mask, max_distance_m, result
-                )
-                for i in range(0, rows.size, step)
-            ]
-            rows = np.concatenate(parts) if parts else rows
-            if rows.size == 0 or fetch >= len(index):
-                break
-            fetch = min(fetch * _REFETCH, len(index))
-        return rows
-
     fallbacks = 0
     # Chunks run in threads (the tree query, the geodesics and numpy's big loops release the
-    # GIL) and write disjoint rows of ``result``; the scalar fallback and progress stay here.
+    # GIL) and write disjoint rows of the result; the scalar fallback and progress stay here.
     with ThreadPoolExecutor(max(1, min(_cpus(), len(starts)))) as pool:
-        for start, rows in zip(starts, pool.map(settle, starts), strict=True):
-            for i in rows.tolist():
-                hits = index.nearest(
-                    float(lon[i]),
-                    float(lat[i]),
-                    k,
-                    mask=mask,
-                    mask_fraction=mask_fraction,
-                    max_distance_m=max_distance_m,
-                )
-                for rank, hit in enumerate(hits):
-                    result.positions[i, rank] = hit.position
-                    result.distances_m[i, rank] = hit.distance_m
-                    result.bearings_deg[i, rank] = hit.bearing_deg
+        settled = pool.map(lambda start: batch.settle(range(start, min(n, start + chunk))), starts)
+        for start, rows in zip(starts, settled, strict=True):
+            batch.fall_back(rows)
             fallbacks += int(rows.size)
             if progress is not None:
                 progress(min(n, start + chunk) - start)
-    return result._replace(fallbacks=fallbacks)
+    return batch.result._replace(fallbacks=fallbacks)
+
+
+class _Batch:
+    """One ``nearest_many`` call: its query points and options, and the rows answered so far."""
+
+    def __init__(
+        self,
+        index: ScalarIndex,
+        lon: FloatArray,
+        lat: FloatArray,
+        k: int,
+        mask: NDArray[np.bool_] | None,
+        mask_fraction: float | None,
+        max_distance_m: float | None,
+    ) -> None:
+        self.index, self.lon, self.lat, self.k = index, lon, lat, k
+        self.mask, self.mask_fraction, self.max_distance_m = mask, mask_fraction, max_distance_m
+        self.first = min(first_fetch(k, mask_fraction), len(index))
+        self.result = Neighbours.missing(lon.size, k)
+
+    def settle(self, chunk: range) -> NDArray[np.intp]:
+        """Answer the chunk's provable rows into ``result``; return the others."""
+        rows = np.arange(chunk.start, chunk.stop)
+        fetch = self.first
+        for _round in range(_ROUNDS):
+            step = max(1, _MAX_CELLS // fetch)
+            parts = [self._vectorised(rows[i : i + step], fetch) for i in range(0, rows.size, step)]
+            rows = np.concatenate(parts) if parts else rows
+            if rows.size == 0 or fetch >= len(self.index):
+                break
+            fetch = min(fetch * _REFETCH, len(self.index))
+        return rows
+
+    def fall_back(self, rows: NDArray[np.intp]) -> None:
+        """Answer ``rows`` by the scalar path."""
+        for i in rows.tolist():
+            hits = self.index.nearest(
+                float(self.lon[i]),
+                float(self.lat[i]),
+                self.k,
+                mask=self.mask,
+                mask_fraction=self.mask_fraction,
+                max_distance_m=self.max_distance_m,
+            )
+            self.result.put(i, hits)
+
+    def _vectorised(self, rows: NDArray[np.intp], fetch: int) -> NDArray[np.intp]:
+        """Answer the ``rows`` it can prove into ``result`` from ``fetch`` candidates each;
+        return the others."""
+        index, k, out = self.index, self.k, self.result
+        lon, lat = self.lon[rows], self.lat[rows]
+        c = _Candidates.fetch(index, lon, lat, k, fetch, self.mask, self.max_distance_m)
+        width = min(k, fetch)
+        order = np.lexsort((c.original, c.dist), axis=1)[:, :width]
+        top_dist = np.take_along_axis(c.dist, order, axis=1)
+        hit = np.isfinite(top_dist)
+        # Proven: every point within the limit was fetched (the tree padded the row, or there
+        # is nothing left), or nothing unfetched can be as near as the k-th hit.
+        complete = np.full(rows.size, fetch >= len(index)) | c.padded
+        if width == k:
+            kth = np.where(hit[:, -1], top_dist[:, -1], np.inf)
+            complete |= hit[:, -1] & (c.last_chord > chords_for(kth))
+        done = np.flatnonzero(complete)
+        hit, top_dist, order = hit[done], top_dist[done], order[done]
+        top_az = np.take_along_axis(c.azimuth[done], order, axis=1)
+        top_pos = np.take_along_axis(c.original[done], order, axis=1)
+        out.positions[rows[done], :width] = np.where(hit, top_pos, -1)
+        out.distances_m[rows[done], :width] = np.where(hit, top_dist, np.nan)
+        out.bearings_deg[rows[done], :width] = np.where(hit, _compass(top_az, top_dist), np.nan)
+        return rows[~complete]
 
 
 def _cpus() -> int:
@@ -194,40 +204,6 @@ def _query_points(lon_deg: ArrayLike, lat_deg: ArrayLike) -> tuple[FloatArray, F
     return lon, lat
 
 
-def _vectorised(
-    index: NearestIndex,
-    all_lon: FloatArray,
-    all_lat: FloatArray,
-    rows: NDArray[np.intp],
-    k: int,
-    fetch: int,
-    mask: NDArray[np.bool_] | None,
-    max_distance_m: float | None,
-    out: Neighbours,
-) -> NDArray[np.intp]:
-    """Answer the ``rows`` it can prove into ``out`` from ``fetch`` candidates each; return the
-    others."""
-    c = _Candidates.fetch(index, all_lon[rows], all_lat[rows], k, fetch, mask, max_distance_m)
-    width = min(k, fetch)
-    order = np.lexsort((c.original, c.dist), axis=1)[:, :width]
-    top_dist = np.take_along_axis(c.dist, order, axis=1)
-    hit = np.isfinite(top_dist)
-    # Proven: every point within the limit was fetched (the tree padded the row, or there is
-    # nothing left), or nothing unfetched can be as near as the k-th hit.
-    complete = np.full(rows.size, fetch >= len(index)) | c.padded
-    if width == k:
-        kth = np.where(hit[:, -1], top_dist[:, -1], np.inf)
-        complete |= hit[:, -1] & (c.last_chord > chords_for(kth))
-    done = np.flatnonzero(complete)
-    hit, top_dist, order = hit[done], top_dist[done], order[done]
-    top_az = np.take_along_axis(c.azimuth[done], order, axis=1)
-    top_pos = np.take_along_axis(c.original[done], order, axis=1)
-    out.positions[rows[done], :width] = np.where(hit, top_pos, -1)
-    out.distances_m[rows[done], :width] = np.where(hit, top_dist, np.nan)
-    out.bearings_deg[rows[done], :width] = np.where(hit, _compass(top_az, top_dist), np.nan)
-    return rows[~complete]
-
-
 class _Candidates(NamedTuple):
     """A row per query point, a column per fetched candidate (nearest chord first)."""
 
@@ -240,7 +216,7 @@ class _Candidates(NamedTuple):
     @classmethod
     def fetch(
         cls,
-        index: NearestIndex,
+        index: ScalarIndex,
         lon: FloatArray,
         lat: FloatArray,
         k: int,
@@ -277,7 +253,7 @@ class _Candidates(NamedTuple):
 
 
 def _measure(
-    index: NearestIndex,
+    index: ScalarIndex,
     cells: NDArray[np.bool_],
     lon: FloatArray,
     lat: FloatArray,

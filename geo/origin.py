@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from geo.crs import CoordinateSystem, convert_point, to_wgs84
+from geo.crs import CoordinateSystem, to_wgs84
+from geo.crs_point import convert_point
 from geo.position import LonLat
 
 

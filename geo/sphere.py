@@ -58,6 +58,16 @@ def chords_for(distance_m: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(psi_rad >= math.pi, np.inf, chord)
 
 
+def mask_share(mask: NDArray[np.bool_] | None, mask_fraction: float | None) -> float | None:
+    """The share of true values in ``mask``: ``mask_fraction`` when given, else counted; None
+    without a mask (what ``first_fetch`` takes)."""
+    if mask is None:
+        return None
+    if mask_fraction is None:
+        return np.count_nonzero(mask) / max(1, mask.size)
+    return mask_fraction
+
+
 def first_fetch(k: int, mask_fraction: float | None) -> int:
     """Candidates to ask the tree for first. Sphere order nearly matches ellipsoid order
     (within 1 %), so k + 2 usually settle the answer; with a mask keeping a share f of the

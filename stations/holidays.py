@@ -1,7 +1,7 @@
 """China's holiday calendar and the PH/SH selectors of an ``opening_hours`` text.
 
-``stations.hours`` rewrites these selectors day by day; this module finds them and says which
-days are public holidays (every day of the State Council's holiday breaks, from
+``stations.holiday_rewrite`` rewrites these selectors day by day; this module finds them and
+says which days are public holidays (every day of the State Council's holiday breaks, from
 ``chinese_calendar``).
 """
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from hashlib import sha256
 from pathlib import Path
 from typing import Final
@@ -82,28 +83,18 @@ def publish(
     """
     published = publishable(stations)
     when = data_date_of(published)
+    render = partial(render_map, tiles=tiles, lang=lang, coverage_m=coverage_m, data_date=when)
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[Page] = []
     if by_district:
         counts = Counter(s.district_code for s in published)
         for code in sorted(counts):
             in_district = [s for s in published if s.district_code == code]
-            html = page_html(
-                render_map(
-                    in_district,
-                    tiles=tiles,
-                    lang=lang,
-                    coverage_m=coverage_m,
-                    title=f"{TEXT[lang]['title']} · {code}",
-                    data_date=when,
-                )
-            )
+            html = page_html(render(in_district, title=f"{TEXT[lang]['title']} · {code}"))
             pages.append(_write(out_dir / district_page_name(code), html, len(in_district)))
         index_html = district_index_html(counts, lang=lang, data_date=when)
     else:
-        index_html = page_html(
-            render_map(published, tiles=tiles, lang=lang, coverage_m=coverage_m, data_date=when)
-        )
+        index_html = page_html(render(published))
     pages.append(_write(out_dir / INDEX, index_html, len(published)))
     _remove_stale_district_pages(out_dir, keep={p.path.name for p in pages})
     return Publication(index=out_dir / INDEX, pages=tuple(pages), stations=len(published))

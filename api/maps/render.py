@@ -96,19 +96,13 @@ def render_map(
     """
     published = sorted((s for s in stations if s.status is Status.ACTIVE), key=lambda s: s.id)
     title = title or TEXT[lang]["title"]
-    source = TILE_SOURCES[tiles]
     data = page_data(
         published, tiles=tiles, lang=lang, coverage_m=coverage_m, title=title, data_date=data_date
     )
-    if data["bounds"]:
-        (south, west), (north, east) = data["bounds"]
-        centre = [(south + north) / 2, (west + east) / 2]
-    else:
-        centre = leaflet_latlng(*_CHINA_CENTRE)[0]
     m = StationMap(
         lang=lang,
         tile_choice=tiles,
-        location=centre,
+        location=_centre(data["bounds"]),
         zoom_start=12 if published else 4,
         tiles=None,
         control_scale=True,
@@ -117,17 +111,13 @@ def render_map(
     # The page script fits the view to the stations (data["bounds"]) before the tile layer is
     # added, so a phone fetches tiles for the final view only, and nothing animates on load.
     m.add_child(_Start())
-    tile_layer = folium.TileLayer(
-        tiles=source.url,
-        attr=source.attribution,
-        name=tiles.value,
-        subdomains=source.subdomains or "abc",
-        max_zoom=source.max_zoom,
-        control=False,
-    )
-    tile_layer._id = tiles.value
-    tile_layer.add_to(m)
+    _tile_layer(tiles).add_to(m)
+    _fill_page(m, title, data)
+    return m
 
+
+def _fill_page(m: StationMap, title: str, data: dict[str, Any]) -> None:
+    """The page around the map: its title, the inlined code and the data block (verbatim)."""
     figure = m.get_root()
     assert isinstance(figure, Figure)
     figure.title = html_text(title)
@@ -142,7 +132,29 @@ def render_map(
         ),
         name="yizhan_data",
     )
-    return m
+
+
+def _centre(bounds: list[list[float]] | None) -> list[float]:
+    """[lat, lon] of the middle of ``bounds`` ([[south, west], [north, east]]), or of China
+    when there are none."""
+    if not bounds:
+        return leaflet_latlng(*_CHINA_CENTRE)[0]
+    (south, west), (north, east) = bounds
+    return [(south + north) / 2, (west + east) / 2]
+
+
+def _tile_layer(tiles: Tiles) -> folium.TileLayer:
+    source = TILE_SOURCES[tiles]
+    layer = folium.TileLayer(
+        tiles=source.url,
+        attr=source.attribution,
+        name=tiles.value,
+        subdomains=source.subdomains or "abc",
+        max_zoom=source.max_zoom,
+        control=False,
+    )
+    layer._id = tiles.value  # a fixed element name, as the map's
+    return layer
 
 
 def page_html(m: StationMap) -> str:

@@ -14,16 +14,18 @@ connection:
   client is sending at that very moment);
 * a body deadline: the body may pause at most ``body_timeout_s`` between bytes, 408 after, even
   while the application waits in ``receive()`` (it then sees the client disconnect);
-* head sizes measured as the bytes arrive, before the parser holds them: a request line over
-  ``max_request_line`` is a 414, a head over ``max_request_head`` a 431;
+* head sizes measured as the bytes arrive, before the parser holds them
+  (``api.server.head_meter``): a request line over ``max_request_line`` is a 414, a head over
+  ``max_request_head`` a 431;
 * a connection cap: a connection opened beyond ``max_connections`` is answered 503 with
   Retry-After at once, without waiting for its request (uvicorn's ``limit_concurrency`` waits
   for one, so connections that never send one pile up until the descriptors run out); beyond
   ``max_open`` it is reset.
 
-Every refusal is problem+json with ``Connection: close``, followed by a lingering close: the
-server stops writing and reads (and drops) what the client still sends for up to LINGER_S, so
-that closing does not reset the connection before the client has read the answer.
+Every refusal is problem+json with ``Connection: close`` (``api.server.refusals``), followed
+by a lingering close: the server stops writing and reads (and drops) what the client still
+sends for up to LINGER_S, so that closing does not reset the connection before the client has
+read the answer.
 
 Only attributes uvicorn's h11 and httptools protocols share are used (``cycle``, ``flow``,
 ``connections``, ``on_response_complete``), so the class is built on uvicorn's ``auto`` choice:
@@ -35,12 +37,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final, cast
 
-import orjson
-
+from api.server.head_meter import HeadMeter
 from api.server.limits import ServerLimits
+from api.server.refusals import Refusals
 
 if TYPE_CHECKING:  # the shared interface, for the type checker; at run time a mixin
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol
@@ -54,101 +55,6 @@ LINGER_S: Final = 2.0
 REPORT_EVERY_S: Final = 10.0
 
 _HEAD, _BODY, _APP = "head", "body", "app"
-_LINE_ENDS: Final = (b"\n\r\n", b"\n\n")  # the blank line that ends a head
-
-
-class HeadMeter:
-    """Sizes of a request head fed to it as its bytes arrive: the request line (up to its line
-    feed, without a CR) and the whole head (up to and including the blank line)."""
-
-    __slots__ = ("_tail", "ended", "line", "max_head", "max_line", "size")
-
-    def __init__(self, max_line: int, max_head: int) -> None:
-        self.max_line, self.max_head = max_line, max_head
-        self.size = 0  # head bytes seen so far
-        self.line: int | None = None  # the request line's length, once its end has arrived
-        self.ended = False  # the blank line has arrived: what follows is a body
-        self._tail = b""  # the last two head bytes: a line end can span two reads
-
-    def feed(self, data: bytes) -> int | None:
-        """Take the next bytes; the status to refuse with (414 or 431) once a limit is passed."""
-        end = self._end_of_head(data)
-        head = data if end is None else data[:end]
-        if self.line is None:
-            newline = head.find(b"\n")
-            if newline >= 0:
-                previous = head[newline - 1 : newline] if newline else self._tail[-1:]
-                self.line = self.size + newline - (previous == b"\r")
-            elif self.size + len(head) > self.max_line:
-                return 414
-        self.size += len(head)
-        self._tail = (self._tail + head[-2:])[-2:]
-        self.ended = end is not None
-        if self.line is not None and self.line > self.max_line:
-            return 414
-        return 431 if self.size > self.max_head else None
-
-    def _end_of_head(self, data: bytes) -> int | None:
-        """Where in ``data`` the head ends (just past its blank line), if it does."""
-        if self._tail:  # a head in one read (the usual case) has no earlier bytes to join
-            spanning = self._tail + data[:2]
-            found = [at + len(end) for end in _LINE_ENDS if (at := spanning.find(end)) >= 0]
-            if found:
-                return min(found) - len(self._tail)
-        found = [at + len(end) for end in _LINE_ENDS if (at := data.find(end)) >= 0]
-        return min(found) if found else None
-
-
-@dataclass(frozen=True, slots=True)
-class Refusals:
-    """The complete responses (head and problem+json body) a connection may be refused with."""
-
-    head_timeout: bytes
-    body_timeout: bytes
-    line_too_long: bytes
-    head_too_large: bytes
-    busy: bytes
-
-    @classmethod
-    def for_limits(cls, limits: ServerLimits) -> Refusals:
-        return cls(
-            head_timeout=_response(
-                408, f"the request head did not arrive within {limits.header_timeout_s:g} s"
-            ),
-            body_timeout=_response(
-                408, f"the request body stopped arriving for {limits.body_timeout_s:g} s"
-            ),
-            line_too_long=_response(
-                414, f"the request line is over {limits.max_request_line} bytes"
-            ),
-            head_too_large=_response(
-                431, f"the request head is over {limits.max_request_head} bytes"
-            ),
-            busy=_response(
-                503,
-                "this server has as many open connections as it serves; try again shortly",
-                retry_after_s=1,
-            ),
-        )
-
-
-_TITLES: Final = {
-    408: "Request Timeout",
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
-    503: "Service Unavailable",
-}
-
-
-def _response(status: int, detail: str, retry_after_s: int | None = None) -> bytes:
-    title = _TITLES[status]
-    body = orjson.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
-    retry = f"Retry-After: {retry_after_s}\r\n" if retry_after_s is not None else ""
-    head = (
-        f"HTTP/1.1 {status} {title}\r\nContent-Type: application/problem+json\r\n"
-        f"Content-Length: {len(body)}\r\n{retry}Connection: close\r\n\r\n"
-    )
-    return head.encode("ascii") + body
 
 
 class RefusalLog:

@@ -1,34 +1,27 @@
 """Nearest stations for many riders at once: the batch form of ``locator.find_nearby``.
 
-Every row is exactly what ``find_nearby`` answers for that rider: the same filter selection
-(a restricted index for a selective filter, else a mask over the full one), the same order
-(geodesic distance, ties by id). Without an opening-hours filter the rows come from the
-vectorised ``NearestIndex.nearest_many``; with one (``query.open_at``) each row goes through
-``find_nearby`` itself, because whether a candidate is open is decided candidate by candidate.
+Every row is exactly what ``find_nearby`` answers for that rider: the same search space
+(``Catalog.search_space``: a restricted index for a selective filter, else a mask over the full
+one), the same order (geodesic distance, ties by id). Without an opening-hours filter the rows
+come from the vectorised ``NearestIndex.nearest_many``; with one (``query.open_at``) each row
+goes through ``find_nearby`` itself, because whether a candidate is open is decided candidate
+by candidate.
 
-Also the files of ``yizhan nearest --batch``: ``read_points`` (a CSV of riders, every bad row
-named by its line) and ``write_matches`` (one CSV row per rider and rank, never half written).
+Two answers: ``find_nearby_many`` gives each rider's ``Match`` list (what the HTTP batch
+answers), ``neighbours_of_many`` their ``Neighbours`` arrays of catalog positions (what
+``yizhan nearest --batch`` writes, see ``stations.reading.rider_points``).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import numpy as np
-import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from geo.crs import CoordinateSystem
-from geo.nearest import NearestIndex
-from geo.nearest_batch import Neighbours
+from geo.nearest import Neighbours
 from geo.position import LonLat
-from stations.amenities import mask_of
-from stations.errors import YizhanError
 from stations.reading.catalog import Catalog
 from stations.reading.locator import Match, NearbyQuery, find_nearby
 
@@ -36,7 +29,7 @@ from stations.reading.locator import Match, NearbyQuery, find_nearby
 _REPORT_EVERY: Final = 4096
 
 
-def nearest_many(
+def neighbours_of_many(
     catalog: Catalog,
     lon_deg: ArrayLike,
     lat_deg: ArrayLike,
@@ -52,13 +45,13 @@ def nearest_many(
     not WGS-84 (out of range, NaN, ±inf)."""
     if query.open_at is not None:
         return _one_by_one(catalog, lon_deg, lat_deg, query, progress)
-    index, mask, fraction = _search_space(catalog, query)
-    return index.nearest_many(
+    space = catalog.search_space(query.amenities, query.kinds)
+    return space.index.nearest_many(
         lon_deg,
         lat_deg,
         query.k,
-        mask=mask,
-        mask_fraction=fraction,
+        mask=space.mask,
+        mask_fraction=space.mask_fraction,
         max_distance_m=query.radius_m,
         progress=progress,
     )
@@ -76,7 +69,7 @@ def find_nearby_many(
             find_nearby(catalog, LonLat(x, y), query)
             for x, y in zip(lon.tolist(), lat.tolist(), strict=True)
         ]
-    found = nearest_many(catalog, lon, lat, query)
+    found = neighbours_of_many(catalog, lon, lat, query)
     visible, hours, at = catalog.visible, catalog.hours, query.at
     # Python ints and floats, as find_nearby's matches carry (same values, same types).
     rows = zip(
@@ -95,18 +88,6 @@ def find_nearby_many(
     ]
 
 
-def _search_space(
-    catalog: Catalog, query: NearbyQuery
-) -> tuple[NearestIndex, NDArray[np.bool_] | None, float | None]:
-    """The index to search and the mask over it, chosen exactly as ``find_nearby`` does."""
-    if not (query.amenities or query.kinds):
-        return catalog.index, None, None
-    selection = catalog.selection(mask_of(query.amenities), query.kinds)
-    if selection.index is not None:
-        return selection.index, None, None
-    return catalog.index, selection.mask, selection.fraction
-
-
 def _one_by_one(
     catalog: Catalog,
     lon_deg: ArrayLike,
@@ -118,200 +99,17 @@ def _one_by_one(
     lat = np.asarray(lat_deg, dtype=np.float64)
     if lon.shape != lat.shape or lon.ndim != 1:
         raise ValueError("lon and lat must be 1-d arrays of equal length")
-    n, k = lon.size, max(query.k, 0)
-    out = Neighbours(
-        np.full((n, k), -1, dtype=np.int64), np.full((n, k), np.nan), np.full((n, k), np.nan), n
-    )
+    n = lon.size
+    out = Neighbours.missing(n, query.k)._replace(fallbacks=n)  # every row by the scalar path
     for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
         try:
             origin = LonLat(x, y)
         except ValueError as exc:
             raise ValueError(f"point {i} is not a WGS-84 position: {exc}") from None
-        for rank, m in enumerate(find_nearby(catalog, origin, query)):
-            out.positions[i, rank] = catalog.position[m.station.id]
-            out.distances_m[i, rank] = m.distance_m
-            out.bearings_deg[i, rank] = m.bearing_deg
+        found = find_nearby(catalog, origin, query)
+        out.put(i, ((catalog.position[m.station.id], m.distance_m, m.bearing_deg) for m in found))
         if progress is not None and (i + 1) % _REPORT_EVERY == 0:
             progress(_REPORT_EVERY)
     if progress is not None and n % _REPORT_EVERY:
         progress(n % _REPORT_EVERY)
     return out
-
-
-# -- rider points files (CSV) -------------------------------------------------------------------
-
-#: Bad rows named in one error message; the rest are counted.
-_SHOWN_BAD_ROWS: Final = 10
-_WRITE_ROWS: Final = 65_536  # output rows formatted per write: bounds memory, paces progress
-
-
-class PointsFileError(YizhanError):
-    """A rider points file that cannot be read or has bad rows (each named by its line)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RiderPoints:
-    """Rider positions read from a CSV file, in the file's coordinate system and row order."""
-
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-    line: NDArray[np.int64]  # the line of the file each row is on (the header is line 1)
-    ids: list[str] | None  # the ``id`` column, when the file has one
-
-
-def read_points(path: Path) -> RiderPoints:
-    """Rows of a UTF-8 CSV file whose header names ``lat`` and ``lon`` (any order, other
-    columns ignored) and optionally ``id``; blank lines are skipped. Raises PointsFileError
-    naming the line of every bad row (not a number, out of range) when there are any."""
-    try:
-        header = [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
-        missing = [c for c in ("lat", "lon") if c not in header]
-        if missing:
-            raise PointsFileError(
-                f"{path.name}: the header must name the columns lat and lon (missing: "
-                f"{', '.join(missing)}; found: {', '.join(header) or 'nothing'})"
-            )
-        # Numbers are parsed by pandas' C reader; a column holding any text stays text. Every
-        # column is read (no usecols), so a row with more fields than the header (an unquoted
-        # comma shifting lat and lon along) is an error, not silently cut.
-        frame = pd.read_csv(
-            path,
-            dtype={"id": str},
-            keep_default_na=False,
-            skip_blank_lines=False,  # keeps row i on line i + 2, to name bad lines right
-            encoding="utf-8-sig",
-        )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PointsFileError(f"cannot read {path.name}: {exc}") from None
-    if not isinstance(frame.index, pd.RangeIndex):  # pandas took an extra first field as index
-        raise PointsFileError(f"{path.name}: line 2 has more fields than the header names")
-    line = np.arange(len(frame), dtype=np.int64) + 2
-    blank = np.logical_and.reduce([_empty(frame[c]) for c in frame.columns])
-    frame = frame.loc[~blank, ["lat", "lon", *(["id"] if "id" in header else [])]]
-    line = line[~blank]
-    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=np.float64)
-    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=np.float64)
-    _refuse_bad_rows(path, frame, line, lat, lon)
-    ids = frame["id"].astype(str).tolist() if "id" in frame else None
-    return RiderPoints(lon, lat, line, ids)
-
-
-def _empty(column: pd.Series) -> NDArray[np.bool_]:
-    """Empty fields: NaN in a column pandas read as numbers, "" in one it kept as text."""
-    if pd.api.types.is_numeric_dtype(column):
-        return column.isna().to_numpy()
-    return (column == "").to_numpy(dtype=np.bool_)
-
-
-def _refuse_bad_rows(
-    path: Path,
-    frame: pd.DataFrame,
-    line: NDArray[np.int64],
-    lat: NDArray[np.float64],
-    lon: NDArray[np.float64],
-) -> None:
-    # NaN (text, empty) fails both comparisons, so it is bad too.
-    bad = np.flatnonzero(~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)))
-    if bad.size == 0:
-        return
-    reasons = []
-    for i in bad[:_SHOWN_BAD_ROWS].tolist():
-        for name, value, limit in (("lat", lat[i], 90), ("lon", lon[i], 180)):
-            text = str(frame[name].iloc[i]).strip()
-            if np.isnan(value):
-                why = "is empty" if text == "" else f"{text!r} is not a number"
-                reasons.append(f"line {line[i]}: {name} {why}")
-            elif not abs(value) <= limit:  # ±inf too
-                reasons.append(f"line {line[i]}: {name} {text} is outside [-{limit}, {limit}]")
-    more = bad.size - min(bad.size, _SHOWN_BAD_ROWS)
-    tail = f"; and {more} more bad rows" if more else ""
-    raise PointsFileError(f"{path.name}: " + "; ".join(reasons) + tail)
-
-
-def write_matches(
-    path: Path,
-    points: RiderPoints,
-    found: Neighbours,
-    catalog: Catalog,
-    crs: CoordinateSystem,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Write one CSV row per (rider, rank): ``line[,id],rank,station_id,distance_m,bearing_deg,
-    station_lon,station_lat`` (station position in ``crs``); a rider with no match gets one
-    row with only ``line`` (and ``id``). Written to a temporary file renamed over ``path`` at
-    the end, so ``path`` is never left half written. Returns the number of rows."""
-    station_ids: list[str] = [s.id for s in catalog.visible]
-    station_lon, station_lat = catalog.coordinates(crs)
-    ids = None if points.ids is None else [_csv_field(v) for v in points.ids]
-    header = (
-        "line,"
-        + ("id," if ids is not None else "")
-        + ("rank,station_id,distance_m,bearing_deg,station_lon,station_lat\n")
-    )
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    rows = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(header)
-            step = max(1, _WRITE_ROWS // max(1, found.positions.shape[1]))
-            for start in range(0, points.line.size, step):
-                part = slice(start, min(points.line.size, start + step))
-                lines = _format_rows(
-                    part, points, ids, found, station_ids, station_lon, station_lat
-                )
-                out.write("".join(lines))
-                rows += len(lines)
-                if progress is not None:
-                    progress(part.stop - part.start)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return rows
-
-
-def _format_rows(
-    part: slice,
-    points: RiderPoints,
-    ids: list[str] | None,
-    found: Neighbours,
-    station_ids: list[str],
-    station_lon: NDArray[np.float64],
-    station_lat: NDArray[np.float64],
-) -> list[str]:
-    positions = found.positions[part]
-    count = (positions >= 0).sum(axis=1)
-    repeat = np.maximum(count, 1)  # a rider with no match still gets a row
-    rider = np.repeat(np.arange(part.start, part.stop), repeat)
-    rank = np.arange(rider.size) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    local = rider - part.start
-    pos = positions[local, rank]
-    hit = pos >= 0
-    safe = np.where(hit, pos, 0)
-    lead = [f"{n}," for n in points.line[rider].tolist()]
-    if ids is not None:
-        lead = [f"{a}{ids[r]}," for a, r in zip(lead, rider.tolist(), strict=True)]
-    fields = zip(
-        lead,
-        hit.tolist(),
-        (rank + 1).tolist(),
-        safe.tolist(),
-        found.distances_m[rider, rank].tolist(),
-        found.bearings_deg[rider, rank].tolist(),
-        station_lon[safe].tolist(),
-        station_lat[safe].tolist(),
-        strict=True,
-    )
-    # The API's rounding: distance to the mm, bearing to 0.01°, positions to 1e-7° (~1 cm).
-    return [
-        f"{a}{r},{station_ids[p]},{d:.3f},{b:.2f},{x:.7f},{y:.7f}\n" if h else f"{a},,,,,\n"
-        for a, h, r, p, d, b, x, y in fields
-    ]
-
-
-def _csv_field(value: str) -> str:
-    """RFC 4180 quoting, only where needed."""
-    if any(c in value for c in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value

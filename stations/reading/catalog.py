@@ -41,12 +41,23 @@ def opening_status(station: Station, at: datetime) -> HoursStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchSpace:
+    """Where a nearest search looks: ``index``, and where ``mask`` is given only its true
+    points (``mask_fraction`` of them), as ``NearestIndex.nearest`` takes them."""
+
+    index: NearestIndex
+    mask: NDArray[np.bool_] | None = None
+    mask_fraction: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     """The visible stations passing an amenity/kind filter, as a mask and maybe an index."""
 
     mask: NDArray[np.bool_]
     fraction: float
     index: NearestIndex | None  # a restricted index when the filter is selective
+    space: SearchSpace  # the index, or the full index and the mask: where nearest searches look
 
 
 class Catalog:
@@ -82,6 +93,7 @@ class Catalog:
             for text in map(hours_in_force, self.visible)
         )
         self.index = NearestIndex(self.lon, self.lat)
+        self._everywhere = SearchSpace(self.index)
         self._selections: dict[tuple[int, frozenset[Kind]], Selection] = {}
         self._coordinates: dict[CoordinateSystem, tuple[NDArray[np.float64], ...]] = {
             CoordinateSystem.WGS84: (self.lon, self.lat)
@@ -99,6 +111,14 @@ class Catalog:
             self._coordinates[crs] = cached
         return cached[0], cached[1]
 
+    def search_space(self, amenities: Sequence[str], kinds: frozenset[Kind]) -> SearchSpace:
+        """Where to search for stations having every one of ``amenities`` and, if ``kinds`` is
+        not empty, one of those kinds: a selective filter's own small index, else the full
+        index with the filter's mask (no mask without a filter)."""
+        if not (amenities or kinds):
+            return self._everywhere
+        return self.selection(mask_of(amenities), kinds).space
+
     def selection(self, amenity_mask: int, kinds: frozenset[Kind]) -> Selection:
         """The visible stations having every amenity in ``amenity_mask`` and, if ``kinds`` is
         not empty, one of those kinds. Cached: the first call per filter costs O(n)."""
@@ -111,8 +131,12 @@ class Catalog:
             mask &= np.isin(self.kinds, [k.value for k in kinds])
         count = int(np.count_nonzero(mask))
         fraction = count / max(1, len(self.visible))
-        index = self.index.restricted(mask) if fraction < _RESTRICT_BELOW else None
-        selection = Selection(mask=mask, fraction=fraction, index=index)
+        if fraction < _RESTRICT_BELOW:
+            index = self.index.restricted(mask)
+            space = SearchSpace(index)
+        else:
+            index, space = None, SearchSpace(self.index, mask, fraction)
+        selection = Selection(mask=mask, fraction=fraction, index=index, space=space)
         with self._lock:
             if len(self._selections) >= _SELECTION_CACHE_SIZE:
                 self._selections.pop(next(iter(self._selections)))

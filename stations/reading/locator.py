@@ -63,25 +63,19 @@ class Match(NamedTuple):  # built k times per request: cheaper than a frozen dat
 def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Match]:
     """Stations near ``origin`` that offer every wanted amenity and are open at
     ``query.open_at``; nearest first by geodesic distance, ties by id. Empty catalog: []."""
-    index, mask, fraction = catalog.index, None, None
-    if query.amenities or query.kinds:
-        selection = catalog.selection(mask_of(query.amenities), query.kinds)
-        if selection.index is not None:
-            index = selection.index
-        else:
-            mask, fraction = selection.mask, selection.fraction
+    space = catalog.search_space(query.amenities, query.kinds)
     open_at = query.open_at
 
     def is_open(position: int) -> bool:
         assert open_at is not None
         return catalog.hours[position].state(open_at) is Openness.OPEN
 
-    hits = index.nearest(
+    hits = space.index.nearest(
         origin.lon,
         origin.lat,
         query.k,
-        mask=mask,
-        mask_fraction=fraction,
+        mask=space.mask,
+        mask_fraction=space.mask_fraction,
         max_distance_m=query.radius_m,
         accept=None if open_at is None else is_open,
     )

@@ -18,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.middleware.access_log import MAX_LOGGED_PARAMS, QUERY_RULES, UNMATCHED, loggable_query
+from api.middleware.access_log import UNMATCHED
+from api.middleware.query_rules import MAX_LOGGED_PARAMS, QUERY_RULES, loggable_query
 from api.settings import Settings
 from stations.editing.tokens import new_secret
 from tests.api.test_operations import Records

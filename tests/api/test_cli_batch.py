@@ -14,7 +14,7 @@ import pytest
 from geo.crs import CoordinateSystem, from_wgs84, to_wgs84
 from geo.position import LonLat
 from stations.hours import SHANGHAI
-from stations.reading.batch import nearest_many
+from stations.reading.batch import neighbours_of_many as nearest_many
 from stations.reading.catalog import Catalog
 from stations.reading.locator import NearbyQuery, find_nearby
 from stations.store.geopackage.store import GeoPackageStore

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.middleware.access_log import loggable_query, rounded_position
+from api.middleware.query_rules import loggable_query, rounded_position
 from api.settings import Settings
 from tests.api.admin_fixtures import bearer, cli_token
 from tests.api.problem import assert_problem

@@ -15,6 +15,7 @@ import h11
 import pytest
 
 from api.server import protocol
+from api.server.head_meter import HeadMeter
 from api.server.limits import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_REQUEST_HEAD,
@@ -23,7 +24,7 @@ from api.server.limits import (
     ServerLimits,
     server_limits,
 )
-from api.server.protocol import HeadMeter, Refusals
+from api.server.refusals import Refusals
 from api.settings import Settings, SettingsError
 from tests.api.admin_fixtures import ROOT, YIZHAN, seed_store
 

@@ -24,7 +24,6 @@ from geo.crs import (
     CoordinateSystem,
     bd09_to_gcj02,
     convert,
-    convert_point,
     from_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
@@ -32,6 +31,7 @@ from geo.crs import (
     to_wgs84,
     wgs84_to_gcj02,
 )
+from geo.crs_point import convert_point
 
 WGS84, GCJ02, BD09 = CoordinateSystem.WGS84, CoordinateSystem.GCJ02, CoordinateSystem.BD09
 GEOD = Geod(ellps="WGS84")
