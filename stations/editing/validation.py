@@ -31,6 +31,9 @@ MAX_LENGTH: Final[dict[str, int]] = {
 _ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 _DISTRICT_RE: Final = re.compile(r"[1-9][0-9]{5}")
 _PHONE_RE: Final = re.compile(r"[0-9+\-() ,/转]+")
+_ID_RULE: Final = "use letters, digits and . _ : - only, starting with a letter or digit"
+_DISTRICT_RULE: Final = "must be a 6-digit adcode such as 610103"
+_PHONE_RULE: Final = "use digits, spaces and + - ( ) only"
 #: Fields a record may carry: the import columns plus an optional status.
 KNOWN_FIELDS: Final = frozenset({"id", *EDITABLE_FIELDS, "status"})
 
@@ -44,29 +47,16 @@ def validate_draft(
         Problem(name, "unknown field") for name in raw if name not in KNOWN_FIELDS
     ]
     v = _Fields(raw, problems)
-    station_id = v.text("id", required=False)
-    if station_id is not None and not _ID_RE.fullmatch(station_id):
-        problems.append(
-            Problem("id", "use letters, digits and . _ : - only, starting with a letter or digit")
-        )
+    station_id = v.matching("id", _ID_RE, _ID_RULE, required=False)
     name = v.text("name", required=True)
     kind = v.choice("kind", Kind, default=None)
     status = v.choice("status", Status, default=Status.ACTIVE)
     lon = v.number("lon", -180.0, 180.0)
     lat = v.number("lat", -90.0, 90.0)
-    district = v.text("district_code", required=True)
-    if district is not None and not _DISTRICT_RE.fullmatch(district):
-        problems.append(Problem("district_code", "must be a 6-digit adcode such as 610103"))
-    phone = v.text("phone", required=False)
-    if phone is not None and not _PHONE_RE.fullmatch(phone):
-        problems.append(Problem("phone", "use digits, spaces and + - ( ) only"))
+    district = v.matching("district_code", _DISTRICT_RE, _DISTRICT_RULE, required=True)
+    phone = v.matching("phone", _PHONE_RE, _PHONE_RULE, required=False)
     amenities = v.amenities()
-    hours = v.text("opening_hours", required=False)
-    if hours is not None:
-        try:
-            Hours.parse(hours)
-        except InvalidOpeningHours as exc:
-            problems.append(Problem("opening_hours", str(exc)))
+    hours = v.hours()
     address = v.text("address", required=False)
     host = v.text("host", required=False)
     if problems:
@@ -117,6 +107,24 @@ class _Fields:
         if reason:
             self._problems.append(Problem(field, reason))
             return None
+        return value
+
+    def matching(
+        self, field: str, pattern: re.Pattern[str], rule: str, *, required: bool
+    ) -> str | None:
+        """``text``, and the whole of it must match ``pattern`` (``rule`` says how)."""
+        value = self.text(field, required=required)
+        if value is not None and not pattern.fullmatch(value):
+            self._problems.append(Problem(field, rule))
+        return value
+
+    def hours(self) -> str | None:
+        value = self.text("opening_hours", required=False)
+        if value is not None:
+            try:
+                Hours.parse(value)
+            except InvalidOpeningHours as exc:
+                self._problems.append(Problem("opening_hours", str(exc)))
         return value
 
     def choice(self, field: str, enum: type[_E], *, default: _E | None) -> _E | None:
