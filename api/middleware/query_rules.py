@@ -19,7 +19,7 @@ from typing import Final
 from urllib.parse import unquote_plus
 
 from api.maps.texts import LANGS, Tiles
-from api.params import MAX_K, MAX_LIMIT, MAX_RADIUS_M
+from api.params.common import MAX_K, MAX_LIMIT, MAX_RADIUS_M
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES
 from stations.editing.tokens import SECRET_PREFIX

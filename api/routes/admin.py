@@ -23,7 +23,7 @@ from api.auth import ExpectedVersion, StoreDep, TokenDep
 from api.deps import LiveDep
 from api.instants import utc_text
 from api.openapi import json_body
-from api.params import CrsParams
+from api.params.common import CrsParams
 from api.presenter import station_feature
 from api.responses import GeoJSONResponse
 from api.schemas import (

@@ -21,7 +21,10 @@ from api.conditional import if_none_match_hits
 from api.deps import CatalogDep
 from api.instants import utc_now_text
 from api.openapi import json_body, query_parameters
-from api.params import CrsParams, ListParams, NearestBatchBody, NearestParams
+from api.params.batch import NearestBatchBody
+from api.params.common import CrsParams
+from api.params.listing import ListParams
+from api.params.nearest import NearestParams
 from api.presenter import (
     listing_collection,
     nearest_collection,

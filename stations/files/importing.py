@@ -23,23 +23,11 @@ from stations.editing.validation import validate_draft
 from stations.errors import ImportFileError, InvalidStation
 from stations.files.duplicates import Place, likely_duplicates
 from stations.files.formats import parse_rows
-from stations.files.limits import Cancelled, ImportCancelled, stop_if_cancelled
+from stations.files.limits import Cancelled, stop_if_cancelled
 from stations.files.report import ImportReport, Rejection
-from stations.files.rows import CSV_COLUMNS, STRUCTURAL, RawRow
+from stations.files.rows import STRUCTURAL, RawRow
 from stations.model import Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
-
-# CSV_COLUMNS and ImportCancelled are defined elsewhere (rows, limits) and imported from there;
-# they stay attributes of this module because tests/api/test_import_limits_http.py reads
-# ``importing.CSV_COLUMNS`` and ``importing.ImportCancelled`` off the module it patches.
-__all__ = [
-    "CSV_COLUMNS",
-    "ImportCancelled",
-    "ImportOptions",
-    "import_data",
-    "import_file",
-    "import_rows",
-]
 
 Progress = Callable[[int], None]
 #: Rows validated between two questions to ``cancelled`` (~10 ms of work).

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Message
 
 from api.middleware.limits import MAX_QUERY_BYTES, MAX_QUERY_PARAMS, query_refusal
-from api.params import MAX_BATCH_FEATURES, MAX_BATCH_POINTS
+from api.params.batch import MAX_BATCH_FEATURES, MAX_BATCH_POINTS
 from api.problems import MAX_LISTED_PROBLEMS, listed
 from tests.api.problem import assert_problem
 from tests.api.test_workers import serving, wait_ready

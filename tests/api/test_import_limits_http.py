@@ -27,13 +27,15 @@ from api.routes.imports import IMPORT_THREADS
 from api.settings import Settings
 from stations.editing.validation import validate_draft
 from stations.files import importing
+from stations.files.limits import ImportCancelled
+from stations.files.rows import CSV_COLUMNS
 from tests.api.admin_fixtures import BEILIN, AdminEnv, admin_env, bearer, cli
 from tests.api.problem import assert_problem
 from tests.stations import import_files as wb
 
 REFUSE_WITHIN_S = 10.0  # healthy: well under a second
 STOP_WITHIN_S = 5.0  # healthy: ~0.3 s (256 rows at 1 ms, the slowed validation below)
-HEADER = ",".join(importing.CSV_COLUMNS)
+HEADER = ",".join(CSV_COLUMNS)
 
 
 @pytest.fixture
@@ -168,7 +170,7 @@ class Watch:
                 report = import_data(*args, **kwargs)
                 how = "written" if report.written else "not written"
                 return report
-            except importing.ImportCancelled:
+            except ImportCancelled:
                 how = "cancelled"
                 raise
             finally:

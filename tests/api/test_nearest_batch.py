@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.middleware.limits import MAX_BATCH_BYTES
-from api.params import MAX_BATCH_POINTS
+from api.params.batch import MAX_BATCH_POINTS
 from api.routes.stations import NearestBatchResults
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.hours import SHANGHAI

@@ -27,7 +27,7 @@ from schemathesis import Case
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from api.params import MAX_BATCH_FEATURES
+from api.params.batch import MAX_BATCH_FEATURES
 from tests.api.admin_fixtures import AdminEnv, admin_env
 
 EXAMPLES_PER_OPERATION = 100
