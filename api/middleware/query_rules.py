@@ -140,7 +140,7 @@ def _matching(pattern: re.Pattern[str]) -> Rule:
     return rule
 
 
-#: Every query parameter a route defines (api/params.py, the revert's to_version, the map's
+#: Every query parameter a route defines (api/params/, the revert's to_version, the map's
 #: tiles and lang), with the form its value is written in; tests check that this is all of
 #: them, so a new parameter cannot be logged verbatim by being forgotten here.
 QUERY_RULES: Final[dict[str, Rule]] = {
