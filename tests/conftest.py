@@ -41,7 +41,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # A PostgreSQL/PostGIS server started by the suite itself, for the PostGIS store's tests.
-pytest_plugins = ("tests.pg",)
+pytest_plugins = ("tests.pg", "tests.api.log_records")
 
 DEMO_CSV = Path(__file__).resolve().parents[1] / "stations" / "data" / "demo_stations.csv"
 

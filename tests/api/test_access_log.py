@@ -5,11 +5,9 @@ anywhere; paths as route templates. Checked through the real app and a real serv
 from __future__ import annotations
 
 import json
-import logging
 import re
 import string
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from api.middleware.access_log import UNMATCHED
 from api.middleware.query_rules import MAX_LOGGED_PARAMS, QUERY_RULES, loggable_query
 from api.settings import Settings
 from stations.editing.tokens import new_secret
-from tests.api.test_operations import Records
+from tests.api.log_records import Records
 from tests.api.test_workers import serving, wait_ready
 
 NEAREST = "/v1/stations/nearest"
@@ -37,12 +35,8 @@ MISNAMED_POSITIONS = (
 
 
 @pytest.fixture
-def records() -> Iterator[Records]:
-    collected = Records()
-    logger = logging.getLogger("yizhan.access")
-    logger.addHandler(collected)
-    yield collected
-    logger.removeHandler(collected)
+def records(access_records: Records) -> Records:
+    return access_records
 
 
 def _digits(value: Any) -> str:

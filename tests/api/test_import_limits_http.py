@@ -7,8 +7,6 @@ Bounds are loose (~10x the healthy figure) for a loaded two-core machine.
 
 from __future__ import annotations
 
-import json
-import logging
 import socket
 import threading
 import time
@@ -30,7 +28,9 @@ from stations.files import importing
 from stations.files.limits import ImportCancelled
 from stations.files.rows import CSV_COLUMNS
 from tests.api.admin_fixtures import BEILIN, AdminEnv, admin_env, bearer, cli
+from tests.api.log_records import Records
 from tests.api.problem import assert_problem
+from tests.api.test_workers import free_port
 from tests.stations import import_files as wb
 
 REFUSE_WITHIN_S = 10.0  # healthy: well under a second
@@ -116,13 +116,6 @@ def test_the_command_line_refuses_a_hostile_workbook_in_one_line(tmp_path: Path)
 # -- a real server: disconnects and threads ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served(env: AdminEnv) -> Iterator[tuple[str, int]]:
     """A real uvicorn server in this process (so that the test can watch the import's thread)
@@ -187,26 +180,6 @@ class Watch:
             time.sleep(0.01)
 
 
-class AccessLog(logging.Handler):
-    """The access log's records (it does not propagate to pytest's caplog)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(json.loads(record.getMessage()))
-
-
-@pytest.fixture
-def access_log() -> Iterator[AccessLog]:
-    handler = AccessLog()
-    logger = logging.getLogger("yizhan.access")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
-
-
 def stations_csv(count: int, prefix: str) -> bytes:
     lines = [HEADER] + [
         f"{prefix}-{i},示例·慢驿站{prefix}{i},love_station,{108.5 + i * 1e-4:.6f},"
@@ -217,7 +190,7 @@ def stations_csv(count: int, prefix: str) -> bytes:
 
 
 def test_an_import_stops_soon_after_its_client_disconnects(
-    env: AdminEnv, monkeypatch: pytest.MonkeyPatch, access_log: AccessLog
+    env: AdminEnv, monkeypatch: pytest.MonkeyPatch, access_records: Records
 ) -> None:
     watch = Watch(monkeypatch)
     count = 20_000  # 20 s of validation
@@ -237,13 +210,13 @@ def test_an_import_stops_soon_after_its_client_disconnects(
         client.close()
         gone = time.monotonic()
         watch.until(lambda: bool(watch.ended))
-        watch.until(lambda: any(r["path"] == "/v1/imports" for r in access_log.records))
+        watch.until(lambda: any(r["path"] == "/v1/imports" for r in access_records.parsed()))
     ((how, ended),) = watch.ended
     assert how == "cancelled"
     assert ended - gone < STOP_WITHIN_S
     assert watch.rows < count // 2
     assert env.data_version() == before
-    (logged,) = [r for r in access_log.records if r["path"] == "/v1/imports"]
+    (logged,) = [r for r in access_records.parsed() if r["path"] == "/v1/imports"]
     assert logged["status"] == 499  # the client closed the request (nginx's code)
 
 

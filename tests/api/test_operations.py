@@ -4,46 +4,20 @@ positions, checked both in the app and in a real `yizhan serve` process's output
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.middleware.query_rules import loggable_query, rounded_position
 from api.settings import Settings
 from tests.api.admin_fixtures import bearer, cli_token
+from tests.api.log_records import Records
 from tests.api.problem import assert_problem
 from tests.api.test_workers import serving, wait_ready
 
 PRECISE_LAT, PRECISE_LON = "34.2610123", "108.9423456"
-
-
-class Records(logging.Handler):
-    """Collects the access log's records (it does not propagate to pytest's caplog)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    def parsed(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-
-@pytest.fixture
-def access_records() -> Iterator[Records]:
-    records = Records()
-    logger = logging.getLogger("yizhan.access")
-    logger.addHandler(records)
-    yield records
-    logger.removeHandler(records)
 
 
 def test_positions_are_rounded_to_about_100_m() -> None:
