@@ -34,6 +34,8 @@ def station_properties(station: Station) -> Json:
         "opening_hours": station.opening_hours,
         "phone": station.phone,
         "host": station.host,
+        "access": station.access.value,
+        "entry": None if station.entry is None else station.entry.value,
         "status": station.status.value,
         "version": station.version,
         "updated_at": utc_text(station.updated_at),

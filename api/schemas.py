@@ -32,6 +32,9 @@ class ProblemDetails(BaseModel):
     current_version: int | None = None
 
 
+Entry = Literal["walk_in", "ask_staff", "phone_ahead", "qr_code", "face_scan", "id_card"]
+
+
 class PointGeometry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +59,8 @@ class StationProperties(BaseModel):
     opening_hours: str | None
     phone: str | None
     host: str | None
+    access: Literal["public", "outdoor_workers", "union_members"]
+    entry: Entry | None = Field(description="How to get in; null: not recorded")
     status: Literal["active", "closed_temporarily", "retired"]
     version: int
     updated_at: str
@@ -114,6 +119,10 @@ class StationCreate(BaseModel):
     )
     phone: str | None = Field(None, max_length=40)
     host: str | None = Field(None, max_length=100)
+    access: Literal["public", "outdoor_workers", "union_members"] = Field(
+        "public", description="Who may use it"
+    )
+    entry: Entry | None = Field(None, description="How to get in; omitted: not recorded")
     status: Literal["active", "closed_temporarily"] = "active"
 
 
@@ -132,6 +141,8 @@ class StationUpdate(BaseModel):
     opening_hours: str | None = Field(None, max_length=500)
     phone: str | None = Field(None, max_length=40)
     host: str | None = Field(None, max_length=100)
+    access: Literal["public", "outdoor_workers", "union_members"] | None = None
+    entry: Entry | None = None
     status: Literal["active", "closed_temporarily"] | None = None
 
 

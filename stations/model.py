@@ -21,6 +21,28 @@ class Status(StrEnum):
     RETIRED = "retired"  # kept for history, gone from courier results
 
 
+class Access(StrEnum):
+    """Who may use a station."""
+
+    PUBLIC = "public"  # anyone
+    OUTDOOR_WORKERS = "outdoor_workers"  # couriers, delivery riders, sanitation workers, …
+    UNION_MEMBERS = "union_members"  # members of the hosting trade union only
+
+
+class Entry(StrEnum):
+    """How to get in."""
+
+    WALK_IN = "walk_in"
+    ASK_STAFF = "ask_staff"
+    PHONE_AHEAD = "phone_ahead"
+    QR_CODE = "qr_code"
+    FACE_SCAN = "face_scan"
+    ID_CARD = "id_card"
+
+
+#: Who a courier's search covers unless it asks otherwise: the stations a courier may use.
+COURIER_ACCESS = frozenset({Access.PUBLIC, Access.OUTDOOR_WORKERS})
+
 #: Fields an import file or an editor supplies; the store owns status, version and updated_at.
 EDITABLE_FIELDS = (
     "name",
@@ -33,6 +55,8 @@ EDITABLE_FIELDS = (
     "opening_hours",
     "phone",
     "host",
+    "access",
+    "entry",
 )
 
 
@@ -52,6 +76,8 @@ class StationDraft:
     phone: str | None
     host: str | None
     status: Status = Status.ACTIVE
+    access: Access = Access.PUBLIC  # stations recorded before the field was: open to anyone
+    entry: Entry | None = None  # None: not recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +98,8 @@ class Station:
     status: Status
     version: int
     updated_at: datetime  # aware, UTC
+    access: Access = Access.PUBLIC
+    entry: Entry | None = None
 
     def to_draft(self) -> StationDraft:
         """The station's supplied fields, as a draft to save again (e.g. elsewhere)."""

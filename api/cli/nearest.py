@@ -19,6 +19,7 @@ from api.cli.common import (
 )
 from api.settings import Settings
 from stations.errors import YizhanError
+from stations.model import COURIER_ACCESS, Access
 
 if TYPE_CHECKING:
     from geo.crs import CoordinateSystem
@@ -53,6 +54,13 @@ def add_parser(commands: SubParsers) -> None:
         "--k", type=int, default=None, help="how many (1-100; default 5, with --batch 1)"
     )
     add_repeated_option(near, "--amenity", "CODE", "required amenity; repeat for several")
+    near.add_argument(
+        "--access",
+        action="append",
+        default=[],
+        choices=[a.value for a in Access],
+        help="who the rider is (repeat for several; default public and outdoor_workers)",
+    )
     add_crs_option(near)
     near.add_argument("--radius-m", type=float, default=None)
     near.add_argument("--open-now", action="store_true", help="only stations open now")
@@ -141,6 +149,7 @@ def _query(args: argparse.Namespace, k: int, amenities: tuple[str, ...]) -> Near
         radius_m=args.radius_m,
         amenities=amenities,
         open_now=args.open_now,
+        access=frozenset(Access(a) for a in args.access) or COURIER_ACCESS,
     )
 
 

@@ -23,7 +23,7 @@ from api.params.common import MAX_K, MAX_LIMIT, MAX_RADIUS_M
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES
 from stations.editing.tokens import SECRET_PREFIX
-from stations.model import Kind
+from stations.model import Access, Kind
 
 POSITION_DECIMALS: Final = 3  # 0.001° ≈ 110 m of latitude: rider privacy
 #: Query parameters written per record: a request may carry thousands of names, a record not.
@@ -152,6 +152,7 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     "radius_m": _radius,
     "amenities": _words(CODES),
     "kinds": _words(Kind),
+    "access": _words(Access),
     "open_now": _one_of(_BOOLEAN_WORDS, folded=True),
     # An instant says when, not where or who; its strict shape can hold nothing else.
     "open_at": _matching(_INSTANT),

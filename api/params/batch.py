@@ -19,10 +19,13 @@ from pydantic import (
 )
 
 from api.params.common import (
+    ACCESS_DOC,
     MAX_K,
     MAX_RADIUS_M,
     Crs,
     OpenAt,
+    access_set_of,
+    check_access,
     check_kinds,
     instant_text,
     nearby_query_of,
@@ -34,7 +37,7 @@ from geo.crs import CoordinateSystem
 from geo.origin import origins_in_wgs84
 from stations.amenities import CODES, UnknownAmenity, check_codes
 from stations.errors import InvalidInput, Problem
-from stations.model import Kind
+from stations.model import Access, Kind
 from stations.reading.locator import NearbyQuery
 
 #: Riders per batch request: a dispatch round for a city.
@@ -109,6 +112,13 @@ class NearestBatchBody(BaseModel):
             json_schema_extra={"items": {"type": "string", "enum": [k.value for k in Kind]}},
         ),
     ] = []
+    access: Annotated[
+        list[str],
+        Field(
+            description='As a JSON array, e.g. ["public"]; ' + ACCESS_DOC,
+            json_schema_extra={"items": {"type": "string", "enum": [a.value for a in Access]}},
+        ),
+    ] = []
     open_now: Annotated[
         bool, Field(strict=True, description="Keep only stations open now (server clock).")
     ] = False
@@ -122,7 +132,7 @@ class NearestBatchBody(BaseModel):
             return int(value)
         return value
 
-    @field_validator("amenities", "kinds", mode="before")
+    @field_validator("amenities", "kinds", "access", mode="before")
     @classmethod
     def _a_json_array(cls, value: Any) -> Any:
         if isinstance(value, str):  # the GET form, "water,microwave", is one string here
@@ -142,6 +152,12 @@ class NearestBatchBody(BaseModel):
     @classmethod
     def _known_kind_values(cls, value: list[str]) -> list[str]:
         check_kinds(value)
+        return value
+
+    @field_validator("access", mode="after")
+    @classmethod
+    def _known_access_groups(cls, value: list[str]) -> list[str]:
+        check_access(value)
         return value
 
     @field_validator("open_at", mode="before")
@@ -211,6 +227,9 @@ class NearestBatchBody(BaseModel):
 
     def kind_set(self) -> frozenset[Kind]:
         return frozenset(Kind(k) for k in self.kinds)
+
+    def access_set(self) -> frozenset[Access]:
+        return access_set_of(self.access)
 
     def to_query(self, now: datetime) -> NearbyQuery:
         return nearby_query_of(self, now)

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES, UnknownAmenity, check_codes
 from stations.errors import InvalidInput, Problem
-from stations.model import Kind
+from stations.model import COURIER_ACCESS, Access, Kind
 from stations.reading.locator import NearbyQuery, nearby_query
 
 MAX_K: Final = 100
@@ -70,6 +70,19 @@ KindList = Annotated[
 ]
 
 
+ACCESS_DOC: Final = (
+    "Who the rider is, so only stations open to them are found: public, outdoor_workers, "
+    "union_members. Default public,outdoor_workers (a courier)."
+)
+AccessList = Annotated[
+    str | None,
+    Field(
+        description="Comma-separated; " + ACCESS_DOC,
+        json_schema_extra={"pattern": _listed_words(tuple(a.value for a in Access))},
+    ),
+]
+
+
 class QueryModel(BaseModel):
     """A route's query parameters: unknown names refused, numbers as plain decimals, amenity
     and kind lists checked word by word."""
@@ -104,6 +117,17 @@ class QueryModel(BaseModel):
         check_kinds(split_list(value))
         return value
 
+    @field_validator("access", mode="after", check_fields=False)
+    @classmethod
+    def _known_access(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        check_access(split_list(value))
+        return value
+
+    def access_set(self) -> frozenset[Access]:
+        return access_set_of(split_list(getattr(self, "access", None) or ""))
+
     def amenity_codes(self) -> tuple[str, ...]:
         value = getattr(self, "amenities", None)
         return () if value is None else tuple(split_list(value))
@@ -133,6 +157,7 @@ class NearbySearch(Protocol):
     def open_at(self) -> datetime | None: ...
     def amenity_codes(self) -> tuple[str, ...]: ...
     def kind_set(self) -> frozenset[Kind]: ...
+    def access_set(self) -> frozenset[Access]: ...
 
 
 def nearby_query_of(search: NearbySearch, now: datetime) -> NearbyQuery:
@@ -145,6 +170,7 @@ def nearby_query_of(search: NearbySearch, now: datetime) -> NearbyQuery:
         kinds=search.kind_set(),
         open_now=search.open_now,
         open_at=search.open_at,
+        access=search.access_set(),
     )
 
 
@@ -154,6 +180,18 @@ def refuse_two_instants(open_now: bool, open_at: datetime | None, spelled: str) 
     if open_now and open_at is not None:
         reason = f"give either {spelled} or open_at, not both"
         raise InvalidInput([Problem("open_now", reason), Problem("open_at", reason)])
+
+
+def check_access(groups: list[str]) -> None:
+    bad = [g for g in groups if g not in Access.__members__.values()]
+    if bad:
+        valid = ", ".join(a.value for a in Access)
+        raise ValueError(f"unknown access group(s): {', '.join(bad)}; valid: {valid}")
+
+
+def access_set_of(groups: list[str]) -> frozenset[Access]:
+    """The groups a search covers; none given: the stations a courier may use."""
+    return frozenset(Access(g) for g in groups) or COURIER_ACCESS
 
 
 def check_kinds(kinds: list[str]) -> None:

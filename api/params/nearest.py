@@ -11,6 +11,7 @@ from api.params.common import (
     MAX_K,
     MAX_RADIUS_M,
     SPACED_OFFSET,
+    AccessList,
     AmenityList,
     Crs,
     KindList,
@@ -50,6 +51,7 @@ class NearestParams(QueryModel):
     ] = None
     amenities: AmenityList = None
     kinds: KindList = None
+    access: AccessList = None
     open_now: Annotated[bool, Field(description="Keep only stations open now (server clock).")] = (
         False
     )

@@ -9,7 +9,16 @@ from typing import Any
 
 import orjson
 
-from stations.model import EDITABLE_FIELDS, Kind, Station, StationDraft, StationId, Status
+from stations.model import (
+    EDITABLE_FIELDS,
+    Access,
+    Entry,
+    Kind,
+    Station,
+    StationDraft,
+    StationId,
+    Status,
+)
 
 #: Fields compared and recorded for every version.
 RECORDED_FIELDS = (*EDITABLE_FIELDS, "status")
@@ -42,7 +51,7 @@ def record_of(station: Station | StationDraft) -> dict[str, Any]:
         value = getattr(station, name)
         if isinstance(value, tuple):
             value = list(value)
-        elif isinstance(value, Kind | Status):
+        elif isinstance(value, Kind | Status | Access | Entry):
             value = value.value
         out[name] = value
     return out
@@ -81,4 +90,7 @@ def draft_from_record(station_id: StationId, record: dict[str, Any]) -> StationD
         phone=record["phone"],
         host=record["host"],
         status=Status(record["status"]),
+        # Versions recorded before these fields existed restore their defaults.
+        access=Access(record.get("access") or Access.PUBLIC),
+        entry=None if record.get("entry") is None else Entry(record["entry"]),
     )

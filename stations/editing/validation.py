@@ -16,9 +16,9 @@ from geo.crs import CoordinateSystem, to_wgs84
 from stations.amenities import UnknownAmenity, check_codes
 from stations.errors import InvalidStation, Problem
 from stations.hours import Hours, InvalidOpeningHours
-from stations.model import EDITABLE_FIELDS, Kind, StationDraft, StationId, Status
+from stations.model import EDITABLE_FIELDS, Access, Entry, Kind, StationDraft, StationId, Status
 
-_E = TypeVar("_E", Kind, Status)
+_E = TypeVar("_E", Kind, Status, Access, Entry)
 
 MAX_LENGTH: Final[dict[str, int]] = {
     "id": 64,
@@ -59,6 +59,8 @@ def validate_draft(
     hours = v.hours()
     address = v.text("address", required=False)
     host = v.text("host", required=False)
+    access = v.choice("access", Access, default=Access.PUBLIC)
+    entry = v.choice("entry", Entry, default=None, required=False)
     if problems:
         raise InvalidStation(problems)
     assert name is not None and kind is not None and lon is not None and lat is not None
@@ -77,6 +79,8 @@ def validate_draft(
         phone=phone,
         host=host,
         status=status,
+        access=access or Access.PUBLIC,
+        entry=entry,
     )
 
 
@@ -127,10 +131,12 @@ class _Fields:
                 self._problems.append(Problem("opening_hours", str(exc)))
         return value
 
-    def choice(self, field: str, enum: type[_E], *, default: _E | None) -> _E | None:
+    def choice(
+        self, field: str, enum: type[_E], *, default: _E | None, required: bool = True
+    ) -> _E | None:
         value = self._get(field)
         if value is None:
-            if default is None:
+            if default is None and required:
                 self._problems.append(Problem(field, f"is required; one of {_list(enum)}"))
             return default
         try:
@@ -203,5 +209,5 @@ def text_problem(value: str, max_length: int) -> str | None:
     return None
 
 
-def _list(enum: type[Kind] | type[Status]) -> str:
+def _list(enum: type[Kind] | type[Status] | type[Access] | type[Entry]) -> str:
     return ", ".join(m.value for m in enum)

@@ -101,6 +101,8 @@ def _record(s: Station) -> dict[str, Any]:
         "opening_hours": s.opening_hours,
         "phone": s.phone,
         "host": s.host,
+        "access": s.access.value,
+        "entry": None if s.entry is None else s.entry.value,
     }
 
 

@@ -20,7 +20,7 @@ from geo.crs import CoordinateSystem, from_wgs84
 from geo.nearest import NearestIndex
 from stations.amenities import mask_of
 from stations.hours import Hours, HoursStatus
-from stations.model import Kind, Station, StationId, Status
+from stations.model import Access, Kind, Station, StationId, Status
 
 #: Below this share of stations a filter gets its own small index: scanning the full index for
 #: k hits would visit about k / share candidates.
@@ -85,6 +85,9 @@ class Catalog:
             dtype=np.int64,
         )
         self.kinds: NDArray[np.str_] = np.array([s.kind.value for s in self.visible], dtype=str)
+        self.access: NDArray[np.str_] = np.array([s.access.value for s in self.visible], dtype=str)
+        # Who the visible stations are open to; a search allowing all of them needs no mask.
+        self._access_present = frozenset(Access(a) for a in np.unique(self.access))
         # Stations share a few distinct texts: parse each once (the parsed value is shared,
         # caches included), beyond Hours.parse's own cache of recent texts.
         parsed: dict[str | None, Hours] = {}
@@ -94,7 +97,7 @@ class Catalog:
         )
         self.index = NearestIndex(self.lon, self.lat)
         self._everywhere = SearchSpace(self.index)
-        self._selections: dict[tuple[int, frozenset[Kind]], Selection] = {}
+        self._selections: dict[tuple[int, frozenset[Kind], frozenset[Access]], Selection] = {}
         self._coordinates: dict[CoordinateSystem, tuple[NDArray[np.float64], ...]] = {
             CoordinateSystem.WGS84: (self.lon, self.lat)
         }
@@ -111,24 +114,37 @@ class Catalog:
             self._coordinates[crs] = cached
         return cached[0], cached[1]
 
-    def search_space(self, amenities: Sequence[str], kinds: frozenset[Kind]) -> SearchSpace:
-        """Where to search for stations having every one of ``amenities`` and, if ``kinds`` is
-        not empty, one of those kinds: a selective filter's own small index, else the full
-        index with the filter's mask (no mask without a filter)."""
-        if not (amenities or kinds):
+    def search_space(
+        self,
+        amenities: Sequence[str],
+        kinds: frozenset[Kind],
+        access: frozenset[Access] = frozenset(),
+    ) -> SearchSpace:
+        """Where to search for stations having every one of ``amenities`` and, if ``kinds`` or
+        ``access`` is not empty, one of those kinds and open to one of those groups: a selective
+        filter's own small index, else the full index with the filter's mask (no mask without a
+        filter)."""
+        if self._access_present <= access:
+            access = frozenset()  # every visible station passes: no filter
+        if not (amenities or kinds or access):
             return self._everywhere
-        return self.selection(mask_of(amenities), kinds).space
+        return self.selection(mask_of(amenities), kinds, access).space
 
-    def selection(self, amenity_mask: int, kinds: frozenset[Kind]) -> Selection:
-        """The visible stations having every amenity in ``amenity_mask`` and, if ``kinds`` is
-        not empty, one of those kinds. Cached: the first call per filter costs O(n)."""
-        key = (amenity_mask, kinds)
+    def selection(
+        self, amenity_mask: int, kinds: frozenset[Kind], access: frozenset[Access] = frozenset()
+    ) -> Selection:
+        """The visible stations having every amenity in ``amenity_mask`` and, if ``kinds`` or
+        ``access`` is not empty, one of those kinds and open to one of those groups. Cached:
+        the first call per filter costs O(n)."""
+        key = (amenity_mask, kinds, access)
         cached = self._selections.get(key)
         if cached is not None:
             return cached
         mask = (self.amenity_bits & amenity_mask) == amenity_mask
         if kinds:
             mask &= np.isin(self.kinds, [k.value for k in kinds])
+        if access:
+            mask &= np.isin(self.access, [a.value for a in access])
         count = int(np.count_nonzero(mask))
         fraction = count / max(1, len(self.visible))
         if fraction < _RESTRICT_BELOW:

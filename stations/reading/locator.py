@@ -12,7 +12,7 @@ from geo.crs import CoordinateSystem
 from geo.position import LonLat
 from stations.amenities import mask_of
 from stations.hours import HoursStatus, Openness
-from stations.model import Kind, Station
+from stations.model import COURIER_ACCESS, Access, Kind, Station
 from stations.reading.catalog import Catalog
 
 
@@ -27,6 +27,7 @@ class NearbyQuery:
     amenities: tuple[str, ...] = ()
     kinds: frozenset[Kind] = frozenset()
     open_at: datetime | None = None
+    access: frozenset[Access] = COURIER_ACCESS  # who the rider is: stations open to them
 
 
 def nearby_query(
@@ -38,6 +39,7 @@ def nearby_query(
     kinds: frozenset[Kind] = frozenset(),
     open_now: bool = False,
     open_at: datetime | None = None,
+    access: frozenset[Access] = COURIER_ACCESS,
 ) -> NearbyQuery:
     """The query a rider's request asks (over HTTP or the command line, one rider or many):
     statuses are given for ``open_at`` (or ``now``); either open_now or open_at keeps only the
@@ -50,6 +52,7 @@ def nearby_query(
         amenities=amenities,
         kinds=kinds,
         open_at=at if (open_now or open_at is not None) else None,
+        access=access,
     )
 
 
@@ -63,7 +66,7 @@ class Match(NamedTuple):  # built k times per request: cheaper than a frozen dat
 def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Match]:
     """Stations near ``origin`` that offer every wanted amenity and are open at
     ``query.open_at``; nearest first by geodesic distance, ties by id. Empty catalog: []."""
-    space = catalog.search_space(query.amenities, query.kinds)
+    space = catalog.search_space(query.amenities, query.kinds, query.access)
     open_at = query.open_at
 
     def is_open(position: int) -> bool:

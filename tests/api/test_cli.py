@@ -14,7 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stations.model import Access
+from stations.store.open import open_store
+from stations.store.postgis.connection import redact
 from tests.conftest import DEMO_CSV
+from tests.stations.old_stores import OLD_ID, make_v2_store
 
 YIZHAN = [sys.executable, "-m", "api.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,8 +132,30 @@ def test_dry_run_and_crs_flags(tmp_path: Path) -> None:
 def test_export_round_trip(demo_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     run("export", out, "--db", demo_db, check=True)
+    assert out.read_text(encoding="utf-8").splitlines()[0] == f"{HEADER},access,entry"
     again = run("import", out, "--db", demo_db, check=True)
     assert "0 were created, 0 updated" in again.stdout
+
+
+@pytest.mark.parametrize("backend", ["geopackage", "postgis"])
+def test_db_upgrade_takes_a_version_2_store_to_3(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "geopackage":
+        target = where = str(tmp_path / "old.gpkg")
+    else:
+        target = str(request.getfixturevalue("pg_url"))
+        where = redact(target)
+    make_v2_store(target)
+    for _ in range(2):  # the second run finds nothing to do and says the same
+        result = run("db", "upgrade", "--db", target, check=True)
+        assert result.stdout == f"{where} is at schema version 3\n"
+    store = open_store(target, create=False)
+    try:
+        old = store.get(OLD_ID)
+        assert (old.version, old.access, old.entry) == (1, Access.PUBLIC, None)
+    finally:
+        store.close()
 
 
 def test_sigkill_mid_import_leaves_the_store_as_before(demo_db: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client
 from tests.conftest import DEMO_CSV
+from tests.stations.import_files import BASE_COLUMNS
 
 SECRET = "yz_export-test-admin"
 ADMIN = {"Authorization": f"Bearer {SECRET}"}
@@ -28,7 +29,7 @@ def db(tmp_path: Path) -> Path:
     """The demo stations plus one retired station (which no export may contain)."""
     retired = tmp_path / "retired.csv"
     retired.write_text(
-        ",".join((*CSV_COLUMNS, "status")) + "\n"
+        ",".join((*BASE_COLUMNS, "status")) + "\n"
         "gone-1,示例·已撤销驿站,love_station,108.9,34.2,,610103,water,24/7,,,retired\n",
         encoding="utf-8",
     )
@@ -115,7 +116,7 @@ def test_export_then_import_over_http_is_the_identity(
 
 def test_an_import_shows_in_the_next_export(client: TestClient) -> None:
     body = (
-        ",".join(CSV_COLUMNS) + "\n"
+        ",".join(BASE_COLUMNS) + "\n"
         "fresh-1,示例·新导入驿站,love_station,109.1,34.4,,610103,water,24/7,,\n"
     ).encode()
     response = client.post("/v1/imports", files={"file": ("n.csv", body)}, headers=ADMIN)
@@ -136,3 +137,25 @@ def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
     response = client.head("/v1/exports/stations.csv")
     assert response.status_code == 200 and response.content == b""
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_access_and_entry_go_in_with_an_import_and_out_with_every_export(
+    client: TestClient, tmp_path: Path
+) -> None:
+    body = (
+        ",".join(CSV_COLUMNS) + "\n"
+        "gate-1,示例·工会会员驿站,love_station,109.1,34.4,,610103,water,24/7,,,union_members,qr_code\n"
+    ).encode()
+    response = client.post("/v1/imports", files={"file": ("n.csv", body)}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    text = client.get("/v1/exports/stations.csv").content.decode("utf-8")
+    rows = {r["id"]: (r["access"], r["entry"]) for r in csv.DictReader(io.StringIO(text))}
+    assert rows.pop("gate-1") == ("union_members", "qr_code")
+    assert set(rows.values()) == {("public", "")}  # the demo stations: the defaults
+    features = client.get("/v1/exports/stations.geojson").json()["features"]
+    gate = next(f["properties"] for f in features if f["id"] == "gate-1")
+    assert (gate["access"], gate["entry"]) == ("union_members", "qr_code")
+    out = tmp_path / "download.gpkg"
+    out.write_bytes(client.get("/v1/exports/stations.gpkg").content)
+    frame = gpd.read_file(out, layer="stations").set_index("id")
+    assert tuple(frame.loc["gate-1", ["access", "entry"]]) == ("union_members", "qr_code")

@@ -26,7 +26,6 @@ from api.settings import Settings
 from stations.editing.validation import validate_draft
 from stations.files import importing
 from stations.files.limits import ImportCancelled
-from stations.files.rows import CSV_COLUMNS
 from tests.api.admin_fixtures import BEILIN, AdminEnv, admin_env, bearer, cli
 from tests.api.log_records import Records
 from tests.api.problem import assert_problem
@@ -35,7 +34,7 @@ from tests.stations import import_files as wb
 
 REFUSE_WITHIN_S = 10.0  # healthy: well under a second
 STOP_WITHIN_S = 5.0  # healthy: ~0.3 s (256 rows at 1 ms, the slowed validation below)
-HEADER = ",".join(CSV_COLUMNS)
+HEADER = ",".join(wb.BASE_COLUMNS)
 
 
 @pytest.fixture

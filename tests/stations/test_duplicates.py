@@ -17,8 +17,8 @@ from stations.files.duplicates import (
     similar_names,
 )
 from stations.files.importing import import_file
-from stations.files.rows import CSV_COLUMNS
 from stations.store.geopackage.store import GeoPackageStore
+from tests.stations.import_files import BASE_COLUMNS
 
 DRUM_TOWER = (108.9393, 34.2628)
 
@@ -163,7 +163,7 @@ def test_100k_places_take_about_a_second() -> None:
 
 def test_the_importer_flags_and_allows(tmp_path: Path) -> None:
     store = GeoPackageStore(tmp_path / "s.gpkg")
-    header = ",".join(CSV_COLUMNS)
+    header = ",".join(BASE_COLUMNS)
     first = tmp_path / "first.csv"
     first.write_text(
         f"{header}\ngl-1,鼓楼驿站,love_station,{DRUM_TOWER[0]},{DRUM_TOWER[1]},,610103,,,,\n",
@@ -186,7 +186,7 @@ def test_the_importer_flags_and_allows(tmp_path: Path) -> None:
 def test_a_100k_row_import_with_the_duplicate_check(tmp_path: Path) -> None:
     """Measured, not asserted: the time printed is the figure the closing note reports."""
     rng = random.Random(3)
-    lines = [",".join(CSV_COLUMNS)]
+    lines = [",".join(BASE_COLUMNS)]
     for i in range(100_000):
         lon, lat = rng.uniform(73, 135), rng.uniform(18, 53)
         lines.append(

@@ -30,15 +30,14 @@ from stations.files import limits, xlsx
 from stations.files.formats import parse_rows
 from stations.files.importing import import_data
 from stations.files.limits import ImportCancelled
-from stations.files.rows import CSV_COLUMNS
 from stations.files.xlsx import archive
 from stations.store.geopackage.store import GeoPackageStore
 from tests.stations import import_files as wb
-from tests.stations.import_files import collection, nested_in_a_property
+from tests.stations.import_files import BASE_COLUMNS, collection, nested_in_a_property
 
 REFUSE_WITHIN_S = 10.0
 PEAK_BYTES = 64 << 20
-HEADER = ",".join(CSV_COLUMNS)
+HEADER = ",".join(BASE_COLUMNS)
 
 
 class TooSlow(Exception):
@@ -326,7 +325,7 @@ def test_repeated_columns_are_still_named() -> None:
 
 
 def test_a_csv_cell_over_the_limit_is_refused() -> None:
-    line = ["s1", "x" * 4_001, *[""] * (len(CSV_COLUMNS) - 2)]
+    line = ["s1", "x" * 4_001, *[""] * (len(BASE_COLUMNS) - 2)]
     data = f"{HEADER}\n{','.join(line)}\n".encode()
     assert refused(data, "s.csv").startswith("line 2, column 2: a value of more than 4,000")
     # Up to the limit a long value is the row's problem, reported by validation with its field.

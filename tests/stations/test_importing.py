@@ -10,11 +10,11 @@ import pytest
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.errors import ImportFileError
 from stations.files.importing import import_file
-from stations.files.rows import CSV_COLUMNS
 from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import DEMO_CSV
+from tests.stations.import_files import BASE_COLUMNS
 
-HEADER = ",".join(CSV_COLUMNS)
+HEADER = ",".join(BASE_COLUMNS)
 
 
 def row(i: int, **over: str) -> str:
@@ -32,7 +32,7 @@ def row(i: int, **over: str) -> str:
         "host": "",
     }
     values.update(over)
-    return ",".join(values[c] for c in CSV_COLUMNS)
+    return ",".join(values[c] for c in BASE_COLUMNS)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from stations.editing.audit import Action, record_of
+from stations.editing.edits import revert_station
 from stations.editing.tokens import Role, Token, secret_hash
 from stations.errors import (
     StationExists,
@@ -24,10 +25,11 @@ from stations.errors import (
     VersionMismatch,
     VersionNotFound,
 )
-from stations.model import Kind, StationDraft, StationId, Status
+from stations.model import Access, Entry, Kind, StationDraft, StationId, Status
 from stations.store.base import Outcome, StationStore
-from stations.store.open import open_store
+from stations.store.open import open_store, upgrade_store
 from tests.conftest import MakeDraft
+from tests.stations.old_stores import OLD_ID, OLD_RECORD, make_v2_store
 
 OpenStore = Callable[[], StationStore]
 
@@ -273,7 +275,7 @@ def test_two_writers_with_one_version_exactly_one_wins(
 def test_history_is_newest_first_with_before_and_after(
     store: StationStore, make_draft: MakeDraft
 ) -> None:
-    draft = make_draft()
+    draft = make_draft(entry=Entry.ASK_STAFF)  # every field has a value: a create records each
     store.save_all([draft], actor="importer")
     moved = replace(draft, name="新名", lon=draft.lon + 0.001, amenities=("toilet",))
     store.update(_id(draft), moved, expected_version=1, actor="zhang")
@@ -433,3 +435,98 @@ def test_read_stations_agrees_with_the_version_and_may_send_only_changes(
     merged.update((s.id, s) for s in since.stations)
     assert sorted(merged.values(), key=lambda s: s.id) == store.list_stations()
     assert changed in since.stations
+
+
+# -- access and entry (schema v3) --------------------------------------------------------------
+
+ADMIN = Token("root", Role.ADMIN, (), datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_access_and_entry_round_trip_through_every_write(
+    store: StationStore, open_another: OpenStore, make_draft: MakeDraft
+) -> None:
+    imported = [make_draft(access=a, entry=e) for a in Access for e in (*Entry, None)]
+    store.save_all(imported)
+    created = store.create(
+        make_draft(access=Access.OUTDOOR_WORKERS, entry=Entry.FACE_SCAN), actor="a"
+    )
+    assert (created.access, created.entry) == (Access.OUTDOOR_WORKERS, Entry.FACE_SCAN)
+    for reader in (store, open_another()):
+        for draft in imported:
+            saved = reader.get(_id(draft))
+            assert (saved.access, saved.entry) == (draft.access, draft.entry)
+        assert reader.get(created.id) == created
+    updated = store.update(
+        created.id,
+        replace(created.to_draft(), access=Access.UNION_MEMBERS, entry=None),
+        expected_version=1,
+        actor="b",
+    )
+    assert (updated.version, updated.access, updated.entry) == (2, Access.UNION_MEMBERS, None)
+    assert open_another().get(created.id) == updated
+    assert store.save_all(imported).unchanged == len(imported)
+
+
+def test_a_change_of_access_or_entry_alone_is_a_write_and_the_same_values_are_not(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft(access=Access.OUTDOOR_WORKERS, entry=Entry.QR_CODE)
+    created = store.create(draft, actor="a")
+    assert created.same_content(draft)
+    assert not created.same_content(replace(draft, access=Access.PUBLIC))
+    assert not created.same_content(replace(draft, entry=None))
+    assert store.update(_id(draft), draft, expected_version=1, actor="b") == created  # no-op
+    assert store.save_all([draft]).unchanged == 1
+    assert (store.data_version(), len(store.history(_id(draft)))) == (1, 1)
+    store.update(_id(draft), replace(draft, entry=Entry.ID_CARD), expected_version=1, actor="b")
+    store.save_all([replace(draft, entry=Entry.ID_CARD, access=Access.UNION_MEMBERS)])
+    assert store.get(_id(draft)).version == 3
+    assert store.data_version() == 3
+    assert [e.changes for e in store.history(_id(draft))[:2]] == [
+        {"access": {"before": "outdoor_workers", "after": "union_members"}},
+        {"entry": {"before": "qr_code", "after": "id_card"}},
+    ]
+
+
+def test_history_records_access_and_entry_and_a_revert_restores_them(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    draft = make_draft()  # access and entry left at their defaults: public, not recorded
+    store.create(draft, actor="a")
+    gated = replace(draft, access=Access.UNION_MEMBERS, entry=Entry.PHONE_AHEAD)
+    store.update(_id(draft), gated, expected_version=1, actor="b")
+    store.update(_id(draft), replace(gated, name="改名"), expected_version=2, actor="b")
+    [renamed, changed, first] = store.history(_id(draft))
+    assert (first.record["access"], first.record["entry"]) == ("public", None)
+    assert changed.changes == {
+        "access": {"before": "public", "after": "union_members"},
+        "entry": {"before": None, "after": "phone_ahead"},
+    }
+    assert (renamed.record["access"], renamed.record["entry"]) == ("union_members", "phone_ahead")
+    reverted = revert_station(store, ADMIN, _id(draft), to_version=1, expected_version=3)
+    assert (reverted.version, reverted.access, reverted.entry) == (4, Access.PUBLIC, None)
+    assert reverted.same_content(draft)
+    again = revert_station(store, ADMIN, _id(draft), to_version=2, expected_version=4)
+    assert (again.access, again.entry) == (Access.UNION_MEMBERS, Entry.PHONE_AHEAD)
+    assert store.history(_id(draft))[0].action is Action.REVERT
+
+
+def test_a_schema_v2_store_upgrades_to_v3_open_to_anyone_with_entry_not_recorded(
+    target: str, open_another: OpenStore
+) -> None:
+    make_v2_store(target)
+    assert upgrade_store(target) == 3
+    assert upgrade_store(target) == 3  # again: nothing to do
+    store = open_another()
+    [old] = store.list_stations()
+    assert (old.id, old.version, old.access, old.entry) == (OLD_ID, 1, Access.PUBLIC, None)
+    assert (old.name, old.amenities, old.opening_hours) == ("老站", ("water",), "24/7")
+    [entry] = store.history(OLD_ID)  # kept as it was: no second baseline
+    assert (entry.version, entry.action, entry.record) == (1, Action.IMPORT, OLD_RECORD)
+    gated = replace(old.to_draft(), access=Access.OUTDOOR_WORKERS, entry=Entry.WALK_IN)
+    assert store.update(OLD_ID, gated, expected_version=1, actor="a").entry is Entry.WALK_IN
+    assert open_another().get(OLD_ID).access is Access.OUTDOOR_WORKERS
+    # A version recorded before the fields existed reverts to their defaults.
+    reverted = revert_station(store, ADMIN, OLD_ID, to_version=1, expected_version=2)
+    assert (reverted.version, reverted.access, reverted.entry) == (3, Access.PUBLIC, None)
+    assert reverted.same_content(old.to_draft())

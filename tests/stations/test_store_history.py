@@ -14,7 +14,12 @@ from stations.editing.audit import Action
 from stations.editing.tokens import Role, Token, secret_hash
 from stations.errors import StationExists, TokenNotFound, VersionMismatch, VersionNotFound
 from stations.model import StationId
-from stations.store.geopackage.format import GPKG_APPLICATION_ID, encode_point, schema_v1
+from stations.store.geopackage.format import (
+    GPKG_APPLICATION_ID,
+    SCHEMA_VERSION,
+    encode_point,
+    schema_v1,
+)
 from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import MakeDraft
 
@@ -140,4 +145,4 @@ def test_a_version_1_store_is_migrated_with_baselines(tmp_path: Path) -> None:
         .execute("SELECT value FROM yizhan_meta WHERE key = 'schema_version'")
         .fetchone()[0]
     )
-    assert version == 2
+    assert version == SCHEMA_VERSION

@@ -12,7 +12,7 @@ from stations.errors import StoreUnavailable
 
 LAYER: Final = "stations"
 SRS_ID: Final = 4326
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 GPKG_APPLICATION_ID: Final = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION: Final = 10400  # GeoPackage 1.4
 
@@ -106,5 +106,14 @@ def schema_v2() -> list[str]:
     ]
 
 
+def schema_v3() -> list[str]:
+    """Who may use a station and how to get in; stations from before are open to anyone, and
+    how to get in is not recorded."""
+    return [
+        f"ALTER TABLE {LAYER} ADD COLUMN access TEXT NOT NULL DEFAULT 'public'",
+        f"ALTER TABLE {LAYER} ADD COLUMN entry TEXT",
+    ]
+
+
 #: Statements that take a store from schema version N-1 to N (index N-1).
-MIGRATIONS: Final = (schema_v1, schema_v2)
+MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3)

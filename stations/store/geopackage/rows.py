@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Final
 
@@ -11,7 +12,7 @@ import orjson
 from stations.editing.audit import Action, AuditEntry
 from stations.editing.audit import encode as audit_json
 from stations.editing.tokens import Role, Token
-from stations.model import Kind, Station, StationId, Status
+from stations.model import Access, Entry, Kind, Station, StationId, Status
 from stations.store.geopackage.format import (
     LAYER,
     decode_point,
@@ -24,15 +25,16 @@ from stations.store.writes import Write, audit_values
 #: The columns of a station row, in the order ``station_values`` gives them.
 _STATION_COLUMNS: Final = (
     "geom, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
-    "version, updated_at, id"
+    "access, entry, version, updated_at, id"
 )
 SELECT_STATIONS: Final = f"SELECT {_STATION_COLUMNS} FROM {LAYER}"
 INSERT_STATION: Final = (
-    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 UPDATE_STATION: Final = (
     f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, amenities=?, "
-    "opening_hours=?, phone=?, host=?, status=?, version=?, updated_at=? WHERE id=?"
+    "opening_hours=?, phone=?, host=?, status=?, access=?, entry=?, version=?, updated_at=? "
+    "WHERE id=?"
 )
 AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record"
 INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -44,12 +46,13 @@ def station_values(write: Write) -> tuple[object, ...]:
     d = write.draft
     return (encode_point(d.lon, d.lat), d.name, d.kind.value, d.address, d.district_code,
             ";".join(d.amenities), d.opening_hours, d.phone, d.host, d.status.value,
-            write.version, _stamp(write.at), write.station_id)  # fmt: skip
+            d.access.value, _opt_value(d.entry), write.version, _stamp(write.at),
+            write.station_id)  # fmt: skip
 
 
 def row_to_station(row: tuple[object, ...]) -> Station:
-    (geom, name, kind, address, district, amenities, hours, phone, host, status, version,
-     updated_at, sid) = row  # fmt: skip
+    (geom, name, kind, address, district, amenities, hours, phone, host, status, access, entry,
+     version, updated_at, sid) = row  # fmt: skip
     lon, lat = decode_point(geom)  # type: ignore[arg-type]
     return Station(
         id=StationId(str(sid)),
@@ -66,6 +69,8 @@ def row_to_station(row: tuple[object, ...]) -> Station:
         status=Status(str(status)),
         version=int(version),  # type: ignore[call-overload]
         updated_at=parse_datetime(updated_at),
+        access=Access(str(access)),
+        entry=None if entry is None else Entry(str(entry)),
     )
 
 
@@ -109,6 +114,10 @@ def row_to_token(row: tuple[object, ...]) -> Token:
 def _stamp(at: datetime) -> str:
     """``gpkg_datetime(at)``, made once for the thousands of rows of an import."""
     return gpkg_datetime(at)
+
+
+def _opt_value(value: StrEnum | None) -> str | None:
+    return None if value is None else value.value
 
 
 def _opt(value: object) -> str | None:

@@ -214,14 +214,15 @@ class GeoPackageStore(WritingStore):
             for target in range(version + 1, len(MIGRATIONS) + 1):
                 for statement in MIGRATIONS[target - 1]():
                     conn.execute(statement)
-                if target == 2:
-                    # Stations written before history was kept get their version as a baseline.
-                    rows = conn.execute(SELECT_STATIONS).fetchall()
-                    baselines = [baseline_row(row_to_station(row)) for row in rows]
-                    conn.executemany(INSERT_AUDIT, baselines)
                 conn.execute(
                     "UPDATE yizhan_meta SET value = ? WHERE key = 'schema_version'", (target,)
                 )
+            if 0 < version < 2:
+                # Stations written before history was kept get their version as a baseline
+                # (read once every column exists).
+                rows = conn.execute(SELECT_STATIONS).fetchall()
+                baselines = [baseline_row(row_to_station(row)) for row in rows]
+                conn.executemany(INSERT_AUDIT, baselines)
 
     def _schema_version(self, conn: sqlite3.Connection) -> int:
         """The file's Yizhan schema version: 0 for a new (empty) file, which it makes a

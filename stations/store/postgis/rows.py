@@ -8,23 +8,24 @@ from typing import Any, Final
 
 from stations.editing.audit import Action, AuditEntry
 from stations.editing.tokens import Role, Token
-from stations.model import Kind, Station, StationDraft, StationId, Status
+from stations.model import Access, Entry, Kind, Station, StationDraft, StationId, Status
 from stations.store.writes import Write
 
 SELECT_STATIONS: Final = (
     "SELECT id, name, kind, ST_X(geom), ST_Y(geom), address, district_code,"
-    " array_to_string(amenities, ';'), opening_hours, phone, host, status, version, updated_at"
-    " FROM stations"
+    " array_to_string(amenities, ';'), opening_hours, phone, host, status, version, updated_at,"
+    " access, entry FROM stations"
 )  # amenity codes are [a-z_]+: one joined text reads faster than a text[]
 _POINT: Final = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
 _FIELDS: Final = (
     f"geom = {_POINT}, name = %s, kind = %s, address = %s, district_code = %s,"
-    " amenities = %s::text[], opening_hours = %s, phone = %s, host = %s, status = %s"
+    " amenities = %s::text[], opening_hours = %s, phone = %s, host = %s, status = %s,"
+    " access = %s, entry = %s"
 )
 INSERT_STATION: Final = (
     "INSERT INTO stations (geom, name, kind, address, district_code, amenities, opening_hours,"
-    f" phone, host, status, version, updated_at, changed_in, id) VALUES ({_POINT}, %s, %s, %s,"
-    " %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s)"
+    f" phone, host, status, access, entry, version, updated_at, changed_in, id) VALUES ({_POINT},"
+    " %s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 UPDATE_STATION: Final = (
     f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s, changed_in = %s WHERE id = %s"
@@ -52,6 +53,8 @@ def draft_values(d: StationDraft) -> tuple[object, ...]:
         d.phone,
         d.host,
         d.status.value,
+        d.access.value,
+        None if d.entry is None else d.entry.value,
     )
 
 
@@ -66,13 +69,13 @@ def stored_as(write: Write) -> Station:
     d, amenities = write.draft, ";".join(write.draft.amenities)
     return row_to_station(
         (write.station_id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, amenities,
-         d.opening_hours, d.phone, d.host, d.status, write.version, write.at)
+         d.opening_hours, d.phone, d.host, d.status, write.version, write.at, d.access, d.entry)
     )  # fmt: skip
 
 
 def row_to_station(row: Sequence[Any]) -> Station:
     (sid, name, kind, lon, lat, address, district, amenities, hours, phone, host, status, version,
-     updated_at) = row  # fmt: skip
+     updated_at, access, entry) = row  # fmt: skip
     return Station(
         id=StationId(sid),
         name=name,
@@ -88,6 +91,8 @@ def row_to_station(row: Sequence[Any]) -> Station:
         status=_STATUSES[status],
         version=int(version),
         updated_at=updated_at.astimezone(UTC),
+        access=Access(access),
+        entry=None if entry is None else Entry(entry),
     )
 
 

@@ -82,8 +82,20 @@ def schema_v2() -> list[str]:
     ]
 
 
+def schema_v3() -> list[str]:
+    """Who may use a station and how to get in; stations from before are open to anyone, and
+    how to get in is not recorded."""
+    return [
+        "ALTER TABLE stations ADD COLUMN access text NOT NULL DEFAULT 'public'"
+        " CHECK (access IN ('public', 'outdoor_workers', 'union_members'))",
+        "ALTER TABLE stations ADD COLUMN entry text"
+        " CHECK (entry IN ('walk_in', 'ask_staff', 'phone_ahead', 'qr_code', 'face_scan',"
+        " 'id_card'))",
+    ]
+
+
 #: Statements that take a database from schema version N-1 to N (index N-1).
-MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (schema_v1, schema_v2)
+MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (schema_v1, schema_v2, schema_v3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
