@@ -60,7 +60,8 @@ def record_of(station: Station | StationDraft) -> dict[str, Any]:
 def changes_between(
     before: Station | StationDraft | None, after: Station | StationDraft
 ) -> dict[str, dict[str, Any]]:
-    """Fields whose value differs, with both values; every field when ``before`` is None."""
+    """Fields whose value differs, with both values; when ``before`` is None, every field that
+    has a value (a created station)."""
     old = record_of(before) if before is not None else dict.fromkeys(RECORDED_FIELDS)
     new = record_of(after)
     return {

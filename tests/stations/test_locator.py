@@ -241,3 +241,20 @@ def test_listing_by_district_prefix(make_draft: MakeDraft) -> None:
     catalog = Catalog([as_station(d) for d in drafts])
     page = list_stations(catalog, ListQuery(district="6101"))
     assert sorted(s.district_code for _, s in page.stations) == ["610103", "610112"]
+
+
+def test_a_courier_search_needs_no_mask_while_every_station_is_open_to_couriers() -> None:
+    from datetime import UTC
+
+    from stations.model import COURIER_ACCESS, Access, Kind, Station, StationId, Status
+
+    def station(n: int, access: Access) -> Station:
+        return Station(StationId(f"s{n}"), f"驿站{n}", Kind.LOVE_STATION, 108.9 + n * 1e-3,
+                       34.2, None, "610103", (), "24/7", None, None, Status.ACTIVE, 1,
+                       datetime(2026, 1, 1, tzinfo=UTC), access=access)  # fmt: skip
+
+    open_to_all = Catalog([station(n, Access.PUBLIC) for n in range(5)])
+    assert open_to_all.search_space((), frozenset(), COURIER_ACCESS).mask is None
+    mixed = Catalog([station(0, Access.UNION_MEMBERS), station(1, Access.OUTDOOR_WORKERS)])
+    space = mixed.search_space((), frozenset(), COURIER_ACCESS)
+    assert space.mask is not None and space.mask.tolist() == [False, True]
