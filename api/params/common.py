@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Final, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES, UnknownAmenity, check_codes
@@ -109,20 +109,11 @@ class QueryModel(BaseModel):
         except UnknownAmenity as exc:
             raise ValueError(str(exc)) from None
 
-    @field_validator("kinds", mode="after", check_fields=False)
+    @field_validator("kinds", "access", mode="after", check_fields=False)
     @classmethod
-    def _known_kinds(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        check_kinds(split_list(value))
-        return value
-
-    @field_validator("access", mode="after", check_fields=False)
-    @classmethod
-    def _known_access(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        check_access(split_list(value))
+    def _known_words(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            (check_kinds if info.field_name == "kinds" else check_access)(split_list(value))
         return value
 
     def access_set(self) -> frozenset[Access]:

@@ -15,21 +15,11 @@ from xml.sax.saxutils import escape
 
 from openpyxl.utils.cell import get_column_letter
 
+from stations.files.rows import CSV_COLUMNS
+
 #: The import columns a station had before ``access`` and ``entry``: the header of rows written
 #: by hand with 11 cells (an import takes any subset of the columns, in any order).
-BASE_COLUMNS: Final = (
-    "id",
-    "name",
-    "kind",
-    "lon",
-    "lat",
-    "address",
-    "district_code",
-    "amenities",
-    "opening_hours",
-    "phone",
-    "host",
-)
+BASE_COLUMNS: Final = CSV_COLUMNS[: CSV_COLUMNS.index("host") + 1]
 
 _MAIN: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
