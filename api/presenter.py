@@ -36,6 +36,8 @@ def station_properties(station: Station) -> Json:
         "host": station.host,
         "access": station.access.value,
         "entry": None if station.entry is None else station.entry.value,
+        "closed_until": None if station.closed_until is None else utc_text(station.closed_until),
+        "closure_reason": station.closure_reason,
         "status": station.status.value,
         "version": station.version,
         "updated_at": utc_text(station.updated_at),

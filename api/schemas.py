@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 from stations.amenities import CODES
 
@@ -61,6 +61,10 @@ class StationProperties(BaseModel):
     host: str | None
     access: Literal["public", "outdoor_workers", "union_members"]
     entry: Entry | None = Field(description="How to get in; null: not recorded")
+    closed_until: str | None = Field(
+        description="Closed until this instant (UTC), whatever the hours say; null: no closure"
+    )
+    closure_reason: str | None
     status: Literal["active", "closed_temporarily", "retired"]
     version: int
     updated_at: str
@@ -123,6 +127,10 @@ class StationCreate(BaseModel):
         "public", description="Who may use it"
     )
     entry: Entry | None = Field(None, description="How to get in; omitted: not recorded")
+    closed_until: AwareDatetime | None = Field(
+        None, description="Closed until this ISO 8601 instant with its offset (years 2000–2099)"
+    )
+    closure_reason: str | None = Field(None, max_length=200, description="Needs closed_until")
     status: Literal["active", "closed_temporarily"] = "active"
 
 
@@ -143,6 +151,8 @@ class StationUpdate(BaseModel):
     host: str | None = Field(None, max_length=100)
     access: Literal["public", "outdoor_workers", "union_members"] | None = None
     entry: Entry | None = None
+    closed_until: AwareDatetime | None = None
+    closure_reason: str | None = Field(None, max_length=200)
     status: Literal["active", "closed_temporarily"] | None = None
 
 

@@ -57,6 +57,8 @@ EDITABLE_FIELDS = (
     "host",
     "access",
     "entry",
+    "closed_until",
+    "closure_reason",
 )
 
 
@@ -78,6 +80,8 @@ class StationDraft:
     status: Status = Status.ACTIVE
     access: Access = Access.PUBLIC  # stations recorded before the field was: open to anyone
     entry: Entry | None = None  # None: not recorded
+    closed_until: datetime | None = None  # aware, UTC: closed until then, whatever the hours
+    closure_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,8 @@ class Station:
     updated_at: datetime  # aware, UTC
     access: Access = Access.PUBLIC
     entry: Entry | None = None
+    closed_until: datetime | None = None
+    closure_reason: str | None = None
 
     def to_draft(self) -> StationDraft:
         """The station's supplied fields, as a draft to save again (e.g. elsewhere)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,8 @@ def record_of(station: Station | StationDraft) -> dict[str, Any]:
             value = list(value)
         elif isinstance(value, Kind | Status | Access | Entry):
             value = value.value
+        elif isinstance(value, datetime):
+            value = value.isoformat()
         out[name] = value
     return out
 
@@ -94,4 +96,10 @@ def draft_from_record(station_id: StationId, record: dict[str, Any]) -> StationD
         # Versions recorded before these fields existed restore their defaults.
         access=Access(record.get("access") or Access.PUBLIC),
         entry=None if record.get("entry") is None else Entry(record["entry"]),
+        closed_until=_instant(record.get("closed_until")),
+        closure_reason=record.get("closure_reason"),
     )
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)

@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from geo.crs import CoordinateSystem, to_wgs84
@@ -21,6 +22,7 @@ from stations.model import EDITABLE_FIELDS, Access, Entry, Kind, StationDraft, S
 _E = TypeVar("_E", Kind, Status, Access, Entry)
 
 MAX_LENGTH: Final[dict[str, int]] = {
+    "closure_reason": 200,
     "id": 64,
     "name": 100,
     "address": 200,
@@ -34,6 +36,11 @@ _PHONE_RE: Final = re.compile(r"[0-9+\-() ,/转]+")
 _ID_RULE: Final = "use letters, digits and . _ : - only, starting with a letter or digit"
 _DISTRICT_RULE: Final = "must be a 6-digit adcode such as 610103"
 _PHONE_RULE: Final = "use digits, spaces and + - ( ) only"
+_INSTANT_RULE: Final = (
+    "must be an ISO 8601 date and time with a UTC offset in the years 2000–2099, "
+    "e.g. 2026-12-24T18:00:00+08:00"
+)
+_NO_CLOSURE: Final = "give closed_until too: the instant the station reopens"
 #: Fields a record may carry: the import columns plus an optional status.
 KNOWN_FIELDS: Final = frozenset({"id", *EDITABLE_FIELDS, "status"})
 
@@ -61,6 +68,7 @@ def validate_draft(
     host = v.text("host", required=False)
     access = v.choice("access", Access, default=Access.PUBLIC)
     entry = v.choice("entry", Entry, default=None, required=False)
+    closed_until, closure_reason = v.closure()
     if problems:
         raise InvalidStation(problems)
     assert name is not None and kind is not None and lon is not None and lat is not None
@@ -81,6 +89,8 @@ def validate_draft(
         status=status,
         access=access or Access.PUBLIC,
         entry=entry,
+        closed_until=closed_until,
+        closure_reason=closure_reason,
     )
 
 
@@ -121,6 +131,20 @@ class _Fields:
         if value is not None and not pattern.fullmatch(value):
             self._problems.append(Problem(field, rule))
         return value
+
+    def closure(self) -> tuple[datetime | None, str | None]:
+        """A temporary closure: until an ISO 8601 instant with its offset (kept in UTC), and
+        why; a reason needs an instant, since a closure with no end would never lift."""
+        reason = self.text("closure_reason", required=False)
+        value = self._get("closed_until")
+        if value is None:
+            if reason is not None:
+                self._problems.append(Problem("closure_reason", _NO_CLOSURE))
+            return None, reason
+        until = _instant(value)
+        if until is None:
+            self._problems.append(Problem("closed_until", _INSTANT_RULE))
+        return until, reason
 
     def hours(self) -> str | None:
         value = self.text("opening_hours", required=False)
@@ -175,6 +199,23 @@ class _Fields:
         except UnknownAmenity as exc:
             self._problems.append(Problem("amenities", str(exc)))
             return None
+
+
+def _instant(value: object) -> datetime | None:
+    """An aware instant in UTC from ISO 8601 text with an offset (or an aware datetime)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None or not 2000 <= moment.year <= 2099:
+        return None
+    # Whole seconds: both stores keep them exactly (the GeoPackage's DATETIME has milliseconds).
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def parse_number(value: object) -> float | None:

@@ -103,6 +103,8 @@ def _record(s: Station) -> dict[str, Any]:
         "host": s.host,
         "access": s.access.value,
         "entry": None if s.entry is None else s.entry.value,
+        "closed_until": None if s.closed_until is None else s.closed_until.isoformat(),
+        "closure_reason": s.closure_reason,
     }
 
 

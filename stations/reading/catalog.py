@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.nearest import NearestIndex
 from stations.amenities import mask_of
-from stations.hours import Hours, HoursStatus
+from stations.hours import Hours, HoursStatus, Openness
 from stations.model import Access, Kind, Station, StationId, Status
 
 #: Below this share of stations a filter gets its own small index: scanning the full index for
@@ -35,9 +35,42 @@ def hours_in_force(station: Station) -> str | None:
     return station.opening_hours if station.status is Status.ACTIVE else _CLOSED
 
 
+class ClosedUntil:
+    """Hours that are closed until an instant and the station's own after it: a temporary
+    closure lifts by itself, with no one touching the data."""
+
+    __slots__ = ("hours", "until")
+
+    def __init__(self, hours: Hours, until: datetime) -> None:
+        self.hours, self.until = hours, until
+
+    def state(self, at: datetime) -> Openness:
+        return Openness.CLOSED if at < self.until else self.hours.state(at)
+
+    def status(self, at: datetime) -> HoursStatus:
+        if at >= self.until:
+            return self.hours.status(at)
+        after = self.hours.status(self.until)
+        # Closed until then; still closed by the hours at that instant: until their next change.
+        reopens = after.next_change if after.state is Openness.CLOSED else self.until
+        return HoursStatus(Openness.CLOSED, reopens)
+
+
+#: What answers "open at t?" for a station: its hours, or its hours behind a closure.
+Schedule = Hours | ClosedUntil
+
+
+def schedule_of(station: Station, hours: Hours | None = None) -> Schedule:
+    """The station's schedule; ``hours`` is its parsed ``hours_in_force`` if the caller has it."""
+    parsed = Hours.parse(hours_in_force(station)) if hours is None else hours
+    if station.closed_until is None or station.status is not Status.ACTIVE:
+        return parsed
+    return ClosedUntil(parsed, station.closed_until)
+
+
 def opening_status(station: Station, at: datetime) -> HoursStatus:
     """Whether ``station`` is open at the aware instant ``at``, and when that next changes."""
-    return Hours.parse(hours_in_force(station)).status(at)
+    return schedule_of(station).status(at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +124,9 @@ class Catalog:
         # Stations share a few distinct texts: parse each once (the parsed value is shared,
         # caches included), beyond Hours.parse's own cache of recent texts.
         parsed: dict[str | None, Hours] = {}
-        self.hours: tuple[Hours, ...] = tuple(
-            parsed.get(text) or parsed.setdefault(text, Hours.parse(text))
-            for text in map(hours_in_force, self.visible)
+        self.hours: tuple[Schedule, ...] = tuple(
+            schedule_of(s, parsed.get(text) or parsed.setdefault(text, Hours.parse(text)))
+            for s, text in zip(self.visible, map(hours_in_force, self.visible), strict=True)
         )
         self.index = NearestIndex(self.lon, self.lat)
         self._everywhere = SearchSpace(self.index)

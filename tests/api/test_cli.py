@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from stations.model import Access
+from stations.store.geopackage.format import SCHEMA_VERSION as GPKG_SCHEMA_VERSION
 from stations.store.open import open_store
 from stations.store.postgis.connection import redact
 from tests.conftest import DEMO_CSV
@@ -132,7 +133,10 @@ def test_dry_run_and_crs_flags(tmp_path: Path) -> None:
 def test_export_round_trip(demo_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     run("export", out, "--db", demo_db, check=True)
-    assert out.read_text(encoding="utf-8").splitlines()[0] == f"{HEADER},access,entry"
+    assert (
+        out.read_text(encoding="utf-8").splitlines()[0]
+        == f"{HEADER},access,entry,closed_until,closure_reason"
+    )
     again = run("import", out, "--db", demo_db, check=True)
     assert "0 were created, 0 updated" in again.stdout
 
@@ -149,7 +153,7 @@ def test_db_upgrade_takes_a_version_2_store_to_3(
     make_v2_store(target)
     for _ in range(2):  # the second run finds nothing to do and says the same
         result = run("db", "upgrade", "--db", target, check=True)
-        assert result.stdout == f"{where} is at schema version 3\n"
+        assert result.stdout == f"{where} is at schema version {GPKG_SCHEMA_VERSION}\n"
     store = open_store(target, create=False)
     try:
         old = store.get(OLD_ID)

@@ -61,7 +61,7 @@ def content(stations: Sequence[Station]) -> list[StationDraft]:
 
 
 def test_the_fields_are_import_columns_after_the_others() -> None:
-    assert (*BASE_COLUMNS, "access", "entry") == CSV_COLUMNS
+    assert (*BASE_COLUMNS, "access", "entry", "closed_until", "closure_reason") == CSV_COLUMNS
 
 
 @pytest.mark.parametrize("access", list(Access))

@@ -26,7 +26,8 @@ def test_csv_export_reimports_as_the_identity(demo: GeoPackageStore, tmp_path: P
     count = export_file(demo, out)
     assert count == len(demo.list_stations())
     assert out.read_text(encoding="utf-8").splitlines()[0] == (
-        "id,name,kind,lon,lat,address,district_code,amenities,opening_hours,phone,host,access,entry"
+        "id,name,kind,lon,lat,address,district_code,amenities,opening_hours,phone,host,access,entry,"
+        "closed_until,closure_reason"
     )
     report = import_file(demo, out)
     assert (report.created, report.updated, report.unchanged) == (0, 0, count)

@@ -27,6 +27,7 @@ from stations.errors import (
 )
 from stations.model import Access, Entry, Kind, StationDraft, StationId, Status
 from stations.store.base import Outcome, StationStore
+from stations.store.geopackage.format import SCHEMA_VERSION as GPKG_SCHEMA_VERSION
 from stations.store.open import open_store, upgrade_store
 from tests.conftest import MakeDraft
 from tests.stations.old_stores import OLD_ID, OLD_RECORD, make_v2_store
@@ -275,7 +276,12 @@ def test_two_writers_with_one_version_exactly_one_wins(
 def test_history_is_newest_first_with_before_and_after(
     store: StationStore, make_draft: MakeDraft
 ) -> None:
-    draft = make_draft(entry=Entry.ASK_STAFF)  # every field has a value: a create records each
+    # Every field has a value: a create records each.
+    draft = make_draft(
+        entry=Entry.ASK_STAFF,
+        closed_until=datetime(2026, 12, 24, 10, tzinfo=UTC),
+        closure_reason="装修",
+    )
     store.save_all([draft], actor="importer")
     moved = replace(draft, name="新名", lon=draft.lon + 0.001, amenities=("toilet",))
     store.update(_id(draft), moved, expected_version=1, actor="zhang")
@@ -515,8 +521,8 @@ def test_a_schema_v2_store_upgrades_to_v3_open_to_anyone_with_entry_not_recorded
     target: str, open_another: OpenStore
 ) -> None:
     make_v2_store(target)
-    assert upgrade_store(target) == 3
-    assert upgrade_store(target) == 3  # again: nothing to do
+    assert upgrade_store(target) == GPKG_SCHEMA_VERSION
+    assert upgrade_store(target) == GPKG_SCHEMA_VERSION  # again: nothing to do
     store = open_another()
     [old] = store.list_stations()
     assert (old.id, old.version, old.access, old.entry) == (OLD_ID, 1, Access.PUBLIC, None)
@@ -530,3 +536,24 @@ def test_a_schema_v2_store_upgrades_to_v3_open_to_anyone_with_entry_not_recorded
     reverted = revert_station(store, ADMIN, OLD_ID, to_version=1, expected_version=2)
     assert (reverted.version, reverted.access, reverted.entry) == (3, Access.PUBLIC, None)
     assert reverted.same_content(old.to_draft())
+
+
+def test_a_temporary_closure_round_trips_and_clears(
+    store: StationStore, open_another: OpenStore, make_draft: MakeDraft
+) -> None:
+    until = datetime(2026, 12, 24, 10, 0, 5, tzinfo=UTC)
+    created = store.create(make_draft(closed_until=until, closure_reason="供暖检修"), actor="a")
+    assert (created.closed_until, created.closure_reason) == (until, "供暖检修")
+    assert open_another().get(created.id) == created
+    cleared = store.update(
+        created.id,
+        replace(created.to_draft(), closed_until=None, closure_reason=None),
+        expected_version=1,
+        actor="b",
+    )
+    assert (cleared.closed_until, cleared.closure_reason) == (None, None)
+    assert open_another().get(created.id) == cleared
+    assert store.history(created.id)[0].changes["closed_until"] == {
+        "before": until.isoformat(),
+        "after": None,
+    }

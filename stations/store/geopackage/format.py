@@ -12,7 +12,7 @@ from stations.errors import StoreUnavailable
 
 LAYER: Final = "stations"
 SRS_ID: Final = 4326
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 GPKG_APPLICATION_ID: Final = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION: Final = 10400  # GeoPackage 1.4
 
@@ -115,5 +115,13 @@ def schema_v3() -> list[str]:
     ]
 
 
+def schema_v4() -> list[str]:
+    """Temporary closures: closed until an instant (UTC, GeoPackage DATETIME), and why."""
+    return [
+        f"ALTER TABLE {LAYER} ADD COLUMN closed_until DATETIME",
+        f"ALTER TABLE {LAYER} ADD COLUMN closure_reason TEXT",
+    ]
+
+
 #: Statements that take a store from schema version N-1 to N (index N-1).
-MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3)
+MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3, schema_v4)

@@ -25,16 +25,16 @@ from stations.store.writes import Write, audit_values
 #: The columns of a station row, in the order ``station_values`` gives them.
 _STATION_COLUMNS: Final = (
     "geom, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
-    "access, entry, version, updated_at, id"
+    "access, entry, closed_until, closure_reason, version, updated_at, id"
 )
 SELECT_STATIONS: Final = f"SELECT {_STATION_COLUMNS} FROM {LAYER}"
 INSERT_STATION: Final = (
-    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 UPDATE_STATION: Final = (
     f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, amenities=?, "
-    "opening_hours=?, phone=?, host=?, status=?, access=?, entry=?, version=?, updated_at=? "
-    "WHERE id=?"
+    "opening_hours=?, phone=?, host=?, status=?, access=?, entry=?, closed_until=?, "
+    "closure_reason=?, version=?, updated_at=? WHERE id=?"
 )
 AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record"
 INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -46,13 +46,13 @@ def station_values(write: Write) -> tuple[object, ...]:
     d = write.draft
     return (encode_point(d.lon, d.lat), d.name, d.kind.value, d.address, d.district_code,
             ";".join(d.amenities), d.opening_hours, d.phone, d.host, d.status.value,
-            d.access.value, _opt_value(d.entry), write.version, _stamp(write.at),
-            write.station_id)  # fmt: skip
+            d.access.value, _opt_value(d.entry), _opt_stamp(d.closed_until), d.closure_reason,
+            write.version, _stamp(write.at), write.station_id)  # fmt: skip
 
 
 def row_to_station(row: tuple[object, ...]) -> Station:
     (geom, name, kind, address, district, amenities, hours, phone, host, status, access, entry,
-     version, updated_at, sid) = row  # fmt: skip
+     closed_until, reason, version, updated_at, sid) = row  # fmt: skip
     lon, lat = decode_point(geom)  # type: ignore[arg-type]
     return Station(
         id=StationId(str(sid)),
@@ -71,6 +71,8 @@ def row_to_station(row: tuple[object, ...]) -> Station:
         updated_at=parse_datetime(updated_at),
         access=Access(str(access)),
         entry=None if entry is None else Entry(str(entry)),
+        closed_until=None if closed_until is None else parse_datetime(closed_until),
+        closure_reason=_opt(reason),
     )
 
 
@@ -114,6 +116,10 @@ def row_to_token(row: tuple[object, ...]) -> Token:
 def _stamp(at: datetime) -> str:
     """``gpkg_datetime(at)``, made once for the thousands of rows of an import."""
     return gpkg_datetime(at)
+
+
+def _opt_stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else gpkg_datetime(moment)
 
 
 def _opt_value(value: StrEnum | None) -> str | None:

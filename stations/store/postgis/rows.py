@@ -14,18 +14,19 @@ from stations.store.writes import Write
 SELECT_STATIONS: Final = (
     "SELECT id, name, kind, ST_X(geom), ST_Y(geom), address, district_code,"
     " array_to_string(amenities, ';'), opening_hours, phone, host, status, version, updated_at,"
-    " access, entry FROM stations"
+    " access, entry, closed_until, closure_reason FROM stations"
 )  # amenity codes are [a-z_]+: one joined text reads faster than a text[]
 _POINT: Final = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
 _FIELDS: Final = (
     f"geom = {_POINT}, name = %s, kind = %s, address = %s, district_code = %s,"
     " amenities = %s::text[], opening_hours = %s, phone = %s, host = %s, status = %s,"
-    " access = %s, entry = %s"
+    " access = %s, entry = %s, closed_until = %s, closure_reason = %s"
 )
 INSERT_STATION: Final = (
     "INSERT INTO stations (geom, name, kind, address, district_code, amenities, opening_hours,"
-    f" phone, host, status, access, entry, version, updated_at, changed_in, id) VALUES ({_POINT},"
-    " %s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " phone, host, status, access, entry, closed_until, closure_reason, version, updated_at,"
+    f" changed_in, id) VALUES ({_POINT}, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s,"
+    " %s, %s, %s, %s, %s)"
 )
 UPDATE_STATION: Final = (
     f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s, changed_in = %s WHERE id = %s"
@@ -55,6 +56,8 @@ def draft_values(d: StationDraft) -> tuple[object, ...]:
         d.status.value,
         d.access.value,
         None if d.entry is None else d.entry.value,
+        d.closed_until,
+        d.closure_reason,
     )
 
 
@@ -69,13 +72,14 @@ def stored_as(write: Write) -> Station:
     d, amenities = write.draft, ";".join(write.draft.amenities)
     return row_to_station(
         (write.station_id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, amenities,
-         d.opening_hours, d.phone, d.host, d.status, write.version, write.at, d.access, d.entry)
+         d.opening_hours, d.phone, d.host, d.status, write.version, write.at, d.access, d.entry,
+         d.closed_until, d.closure_reason)
     )  # fmt: skip
 
 
 def row_to_station(row: Sequence[Any]) -> Station:
     (sid, name, kind, lon, lat, address, district, amenities, hours, phone, host, status, version,
-     updated_at, access, entry) = row  # fmt: skip
+     updated_at, access, entry, closed_until, reason) = row  # fmt: skip
     return Station(
         id=StationId(sid),
         name=name,
@@ -93,6 +97,8 @@ def row_to_station(row: Sequence[Any]) -> Station:
         updated_at=updated_at.astimezone(UTC),
         access=Access(access),
         entry=None if entry is None else Entry(entry),
+        closed_until=None if closed_until is None else closed_until.astimezone(UTC),
+        closure_reason=_opt(reason),
     )
 
 

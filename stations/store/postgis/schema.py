@@ -94,8 +94,21 @@ def schema_v3() -> list[str]:
     ]
 
 
+def schema_v4() -> list[str]:
+    """Temporary closures: closed until an instant, and why."""
+    return [
+        "ALTER TABLE stations ADD COLUMN closed_until timestamptz",
+        "ALTER TABLE stations ADD COLUMN closure_reason text",
+    ]
+
+
 #: Statements that take a database from schema version N-1 to N (index N-1).
-MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (schema_v1, schema_v2, schema_v3)
+MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (
+    schema_v1,
+    schema_v2,
+    schema_v3,
+    schema_v4,
+)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
