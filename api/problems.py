@@ -167,19 +167,17 @@ def listed(errors: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path}; see /docs for the API"
-    response = problem_response(exc.status_code, detail, instance=request.url.path)
-    if exc.headers:
-        response.headers.update(exc.headers)
     if exc.status_code == 405:
         # Starlette names only the first route whose path matched; RFC 9110 §15.5.6 wants
         # every method the resource takes (GET /v1/stations and POST /v1/stations are two
         # routes of one resource).
-        allowed = ", ".join(sorted(allowed_methods(request)))
-        response.headers["Allow"] = allowed
-        response.body = _json_with(response.body, detail=f"use one of: {allowed}")
-        response.headers["Content-Length"] = str(len(response.body))
+        headers["Allow"] = ", ".join(sorted(allowed_methods(request)))
+        detail = f"use one of: {headers['Allow']}"
+    response = problem_response(exc.status_code, detail, instance=request.url.path)
+    response.headers.update(headers)
     return response
 
 
@@ -188,10 +186,6 @@ def allowed_methods(request: Request) -> set[str]:
     (a literal path such as /v1/stations/nearest before /v1/stations/{station_id})."""
     found = matching_templates(request.app, request.url.path)
     return set(found[0].methods) if found else set()
-
-
-def _json_with(body: bytes | memoryview, **members: object) -> bytes:
-    return orjson.dumps({**orjson.loads(bytes(body)), **members})
 
 
 #: The status logged for a request whose client went away before its answer (nginx's code).
