@@ -32,6 +32,10 @@ class InvalidStation(InvalidInput):
     """A station record that does not validate."""
 
 
+class UnsupportedMediaType(InvalidInput):
+    """An upload whose declared or sniffed type is not one we take; the API maps it to 415."""
+
+
 class StationNotFound(YizhanError):
     def __init__(self, station_id: str) -> None:
         self.station_id = station_id
