@@ -38,6 +38,11 @@ def station_properties(station: Station) -> Json:
         "entry": None if station.entry is None else station.entry.value,
         "closed_until": None if station.closed_until is None else utc_text(station.closed_until),
         "closure_reason": station.closure_reason,
+        "verified_at": None if station.verified_at is None else utc_text(station.verified_at),
+        "last_confirmed_at": (
+            None if station.last_confirmed_at is None else utc_text(station.last_confirmed_at)
+        ),
+        "out_of_order": {code: utc_text(since) for code, since in station.out_of_order},
         "status": station.status.value,
         "version": station.version,
         "updated_at": utc_text(station.updated_at),

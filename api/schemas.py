@@ -65,6 +65,16 @@ class StationProperties(BaseModel):
         description="Closed until this instant (UTC), whatever the hours say; null: no closure"
     )
     closure_reason: str | None
+    verified_at: str | None = Field(
+        description="When an editor last confirmed the station on site (UTC); null: never"
+    )
+    last_confirmed_at: str | None = Field(
+        description="The latest on-site verification or accepted rider confirmation (UTC)"
+    )
+    out_of_order: dict[str, str] = Field(
+        description="Listed amenities out of order, each since an instant (UTC); they do not "
+        "satisfy an amenity filter"
+    )
     status: Literal["active", "closed_temporarily", "retired"]
     version: int
     updated_at: str
@@ -164,6 +174,15 @@ class AmenitiesObject(BaseModel):
 
 class AmenitiesReplace(RootModel[list[AmenityCode] | AmenitiesObject]):
     """The whole amenity set: a JSON array of codes, or {"amenities": [...]}."""
+
+
+class AmenityStateBody(BaseModel):
+    """An amenity's state: out of order (since an instant, default now) or working again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["out_of_order", "working"]
+    since: AwareDatetime | None = Field(None, description="Out of order since; default now")
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import NewType
@@ -61,6 +61,14 @@ EDITABLE_FIELDS = (
     "closure_reason",
 )
 
+#: What Yizhan records about a station beyond what an editor types: set only by confirming it
+#: on site (``verify``), by accepting rider reports and by marking an amenity out of order;
+#: never by a PATCH or an import, which keep them as they are.
+FIELD_STATE = ("verified_at", "last_confirmed_at", "out_of_order")
+
+#: Amenities out of order: (code, since when, aware UTC), in vocabulary order.
+OutOfOrder = tuple[tuple[str, datetime], ...]
+
 
 @dataclass(frozen=True, slots=True)
 class StationDraft:
@@ -82,6 +90,9 @@ class StationDraft:
     entry: Entry | None = None  # None: not recorded
     closed_until: datetime | None = None  # aware, UTC: closed until then, whatever the hours
     closure_reason: str | None = None
+    verified_at: datetime | None = None  # aware, UTC: an editor last confirmed it on site
+    last_confirmed_at: datetime | None = None  # the latest verify or accepted confirmation
+    out_of_order: OutOfOrder = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +117,36 @@ class Station:
     entry: Entry | None = None
     closed_until: datetime | None = None
     closure_reason: str | None = None
+    verified_at: datetime | None = None
+    last_confirmed_at: datetime | None = None
+    out_of_order: OutOfOrder = ()
+
+    @property
+    def working_amenities(self) -> tuple[str, ...]:
+        """The amenities not out of order: the ones an amenity filter counts."""
+        if not self.out_of_order:
+            return self.amenities
+        broken = {code for code, _ in self.out_of_order}
+        return tuple(code for code in self.amenities if code not in broken)
 
     def to_draft(self) -> StationDraft:
-        """The station's supplied fields, as a draft to save again (e.g. elsewhere)."""
-        return StationDraft(
-            **{name: getattr(self, name) for name in ("id", *EDITABLE_FIELDS, "status")}
-        )
+        """The station's recorded fields, as a draft to save again (e.g. elsewhere)."""
+        return StationDraft(**{name: getattr(self, name) for name in ("id", *_RECORDED)})
 
     def same_content(self, draft: StationDraft) -> bool:
         """True when saving ``draft`` over this station would change nothing."""
-        return all(getattr(self, f) == getattr(draft, f) for f in (*EDITABLE_FIELDS, "status"))
+        return all(getattr(self, f) == getattr(draft, f) for f in _RECORDED)
+
+    def keep_state(self, draft: StationDraft) -> StationDraft:
+        """``draft`` (an edit or an imported row) with this station's field state, which edits
+        do not set: amenities it drops are no longer out of order."""
+        listed = set(draft.amenities)
+        return replace(
+            draft,
+            verified_at=self.verified_at,
+            last_confirmed_at=self.last_confirmed_at,
+            out_of_order=tuple((c, t) for c, t in self.out_of_order if c in listed),
+        )
+
+
+_RECORDED = (*EDITABLE_FIELDS, "status", *FIELD_STATE)

@@ -61,6 +61,13 @@ def add_parser(commands: SubParsers) -> None:
         choices=[a.value for a in Access],
         help="who the rider is (repeat for several; default public and outdoor_workers)",
     )
+    near.add_argument(
+        "--verified-within-days",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="only stations an editor verified on site within DAYS days (1-3650)",
+    )
     add_crs_option(near)
     near.add_argument("--radius-m", type=float, default=None)
     near.add_argument("--open-now", action="store_true", help="only stations open now")
@@ -135,6 +142,9 @@ def _checked_k(args: argparse.Namespace, default_k: int) -> int:
         raise YizhanError(f"--k must be between 1 and 100, not {k}")
     if args.radius_m is not None and not 0 < args.radius_m <= 50_000:
         raise YizhanError(f"--radius-m must be in (0, 50000], not {args.radius_m}")
+    days = args.verified_within_days
+    if days is not None and not 1 <= days <= 3650:
+        raise YizhanError(f"--verified-within-days must be between 1 and 3650, not {days}")
     return k
 
 
@@ -150,6 +160,7 @@ def _query(args: argparse.Namespace, k: int, amenities: tuple[str, ...]) -> Near
         amenities=amenities,
         open_now=args.open_now,
         access=frozenset(Access(a) for a in args.access) or COURIER_ACCESS,
+        verified_within_days=args.verified_within_days,
     )
 
 

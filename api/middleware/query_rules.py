@@ -19,7 +19,7 @@ from typing import Final
 from urllib.parse import unquote_plus
 
 from api.maps.texts import LANGS, Tiles
-from api.params.common import MAX_K, MAX_LIMIT, MAX_RADIUS_M
+from api.params.common import MAX_K, MAX_LIMIT, MAX_RADIUS_M, MAX_VERIFIED_DAYS
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES
 from stations.editing.tokens import SECRET_PREFIX
@@ -153,6 +153,7 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     "amenities": _words(CODES),
     "kinds": _words(Kind),
     "access": _words(Access),
+    "verified_within_days": _count(1, MAX_VERIFIED_DAYS),
     "open_now": _one_of(_BOOLEAN_WORDS, folded=True),
     # An instant says when, not where or who; its strict shape can hold nothing else.
     "open_at": _matching(_INSTANT),

@@ -22,6 +22,8 @@ from api.params.common import (
     ACCESS_DOC,
     MAX_K,
     MAX_RADIUS_M,
+    MAX_VERIFIED_DAYS,
+    VERIFIED_DOC,
     Crs,
     OpenAt,
     access_set_of,
@@ -119,12 +121,15 @@ class NearestBatchBody(BaseModel):
             json_schema_extra={"items": {"type": "string", "enum": [a.value for a in Access]}},
         ),
     ] = []
+    verified_within_days: Annotated[
+        int | None, Field(strict=True, ge=1, le=MAX_VERIFIED_DAYS, description=VERIFIED_DOC)
+    ] = None
     open_now: Annotated[
         bool, Field(strict=True, description="Keep only stations open now (server clock).")
     ] = False
     open_at: Annotated[OpenAt, Field(description=_OPEN_AT)] = None
 
-    @field_validator("k", mode="before")
+    @field_validator("k", "verified_within_days", mode="before")
     @classmethod
     def _integral_number(cls, value: Any) -> Any:
         # JSON has one number type: 5.0 is the integer 5 (JSON Schema says so too).

@@ -83,6 +83,13 @@ AccessList = Annotated[
 ]
 
 
+MAX_VERIFIED_DAYS: Final = 3650
+VERIFIED_DOC: Final = (
+    "Keep only stations an editor verified on site within this many days (of 24 hours), "
+    "1–3650; stations never verified are left out."
+)
+
+
 class QueryModel(BaseModel):
     """A route's query parameters: unknown names refused, numbers as plain decimals, amenity
     and kind lists checked word by word."""
@@ -90,7 +97,15 @@ class QueryModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @field_validator(
-        "lat", "lon", "k", "radius_m", "limit", "offset", mode="before", check_fields=False
+        "lat",
+        "lon",
+        "k",
+        "radius_m",
+        "limit",
+        "offset",
+        "verified_within_days",
+        mode="before",
+        check_fields=False,
     )
     @classmethod
     def _plain_number(cls, value: Any) -> Any:
@@ -149,6 +164,8 @@ class NearbySearch(Protocol):
     def amenity_codes(self) -> tuple[str, ...]: ...
     def kind_set(self) -> frozenset[Kind]: ...
     def access_set(self) -> frozenset[Access]: ...
+    @property
+    def verified_within_days(self) -> int | None: ...
 
 
 def nearby_query_of(search: NearbySearch, now: datetime) -> NearbyQuery:
@@ -162,6 +179,7 @@ def nearby_query_of(search: NearbySearch, now: datetime) -> NearbyQuery:
         open_now=search.open_now,
         open_at=search.open_at,
         access=search.access_set(),
+        verified_within_days=search.verified_within_days,
     )
 
 

@@ -10,7 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from api.params.common import (
     MAX_K,
     MAX_RADIUS_M,
+    MAX_VERIFIED_DAYS,
     SPACED_OFFSET,
+    VERIFIED_DOC,
     AccessList,
     AmenityList,
     Crs,
@@ -52,6 +54,9 @@ class NearestParams(QueryModel):
     amenities: AmenityList = None
     kinds: KindList = None
     access: AccessList = None
+    verified_within_days: Annotated[
+        int | None, Field(ge=1, le=MAX_VERIFIED_DAYS, description=VERIFIED_DOC)
+    ] = None
     open_now: Annotated[bool, Field(description="Keep only stations open now (server clock).")] = (
         False
     )

@@ -28,6 +28,7 @@ from api.presenter import station_feature
 from api.responses import GeoJSONResponse
 from api.schemas import (
     AmenitiesReplace,
+    AmenityStateBody,
     StationCreate,
     StationFeature,
     StationUpdate,
@@ -192,6 +193,38 @@ def _amenity_codes(body: Any) -> list[Any]:
     if not isinstance(body, list):
         raise InvalidInput([Problem("amenities", "must be a list of amenity codes")])
     return body
+
+
+@_write_route(
+    "PUT",
+    "/stations/{station_id}/amenities/{code}",
+    "setStationAmenityState",
+    openapi_extra={"requestBody": json_body(AmenityStateBody)},
+)
+async def set_amenity_state(
+    code: str, request: Request, editor: StationEditorDep, q: CrsQuery
+) -> Response:
+    """Mark a listed amenity out of order (it stays listed, shown as out of order, and no longer
+    satisfies an amenity filter) or working again: {"state": "out_of_order" | "working"}, with
+    an optional "since" instant."""
+    body = await _json_object(request)
+    return await editor.apply(
+        q,
+        editing.set_amenity_state,
+        editor.station_id,
+        code,
+        body,
+        expected_version=editor.version,
+    )
+
+
+@_write_route("POST", "/stations/{station_id}/verify", "verifyStation")
+async def verify_station(editor: StationEditorDep, q: CrsQuery) -> Response:
+    """Record that you confirmed the station on site now (verified_at): a new version, audited.
+    Edits never set it."""
+    return await editor.apply(
+        q, editing.verify_station, editor.station_id, expected_version=editor.version
+    )
 
 
 @_write_route("DELETE", "/stations/{station_id}", "retireStation")

@@ -9,11 +9,14 @@ from typing import Any
 
 import orjson
 
+from stations.amenities import CODES
 from stations.model import (
     EDITABLE_FIELDS,
+    FIELD_STATE,
     Access,
     Entry,
     Kind,
+    OutOfOrder,
     Station,
     StationDraft,
     StationId,
@@ -21,7 +24,7 @@ from stations.model import (
 )
 
 #: Fields compared and recorded for every version.
-RECORDED_FIELDS = (*EDITABLE_FIELDS, "status")
+RECORDED_FIELDS = (*EDITABLE_FIELDS, "status", *FIELD_STATE)
 
 
 class Action(StrEnum):
@@ -31,6 +34,8 @@ class Action(StrEnum):
     REVERT = "revert"
     IMPORT = "import"
     BASELINE = "baseline"  # a station that existed before history was kept
+    VERIFY = "verify"  # an editor confirmed the station on site
+    AMENITY_STATE = "amenity_state"  # an amenity marked out of order, or working again
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,9 @@ def record_of(station: Station | StationDraft) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in RECORDED_FIELDS:
         value = getattr(station, name)
-        if isinstance(value, tuple):
+        if name == "out_of_order":
+            value = {code: since.isoformat() for code, since in value}
+        elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, Kind | Status | Access | Entry):
             value = value.value
@@ -98,7 +105,21 @@ def draft_from_record(station_id: StationId, record: dict[str, Any]) -> StationD
         entry=None if record.get("entry") is None else Entry(record["entry"]),
         closed_until=_instant(record.get("closed_until")),
         closure_reason=record.get("closure_reason"),
+        verified_at=_instant(record.get("verified_at")),
+        last_confirmed_at=_instant(record.get("last_confirmed_at")),
+        out_of_order=out_of_order_of(record.get("out_of_order")),
     )
+
+
+def out_of_order_of(value: dict[str, str] | None) -> OutOfOrder:
+    """Out-of-order amenities from their JSON form ({code: ISO instant}), in vocabulary order."""
+    if not value:
+        return ()
+    return tuple((code, _since(value[code])) for code in CODES if code in value)
+
+
+def _since(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -36,7 +36,7 @@ _PHONE_RE: Final = re.compile(r"[0-9+\-() ,/转]+")
 _ID_RULE: Final = "use letters, digits and . _ : - only, starting with a letter or digit"
 _DISTRICT_RULE: Final = "must be a 6-digit adcode such as 610103"
 _PHONE_RULE: Final = "use digits, spaces and + - ( ) only"
-_INSTANT_RULE: Final = (
+INSTANT_RULE: Final = (
     "must be an ISO 8601 date and time with a UTC offset in the years 2000–2099, "
     "e.g. 2026-12-24T18:00:00+08:00"
 )
@@ -141,9 +141,9 @@ class _Fields:
             if reason is not None:
                 self._problems.append(Problem("closure_reason", _NO_CLOSURE))
             return None, reason
-        until = _instant(value)
+        until = parse_instant(value)
         if until is None:
-            self._problems.append(Problem("closed_until", _INSTANT_RULE))
+            self._problems.append(Problem("closed_until", INSTANT_RULE))
         return until, reason
 
     def hours(self) -> str | None:
@@ -201,7 +201,7 @@ class _Fields:
             return None
 
 
-def _instant(value: object) -> datetime | None:
+def parse_instant(value: object) -> datetime | None:
     """An aware instant in UTC from ISO 8601 text with an offset (or an aware datetime)."""
     if isinstance(value, datetime):
         moment = value

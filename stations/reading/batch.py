@@ -45,7 +45,7 @@ def neighbours_of_many(
     not WGS-84 (out of range, NaN, ±inf)."""
     if query.open_at is not None:
         return _one_by_one(catalog, lon_deg, lat_deg, query, progress)
-    space = catalog.search_space(query.amenities, query.kinds, query.access)
+    space = catalog.search_space(query.amenities, query.kinds, query.access, query.verified_since)
     return space.index.nearest_many(
         lon_deg,
         lat_deg,

@@ -109,11 +109,13 @@ class Catalog:
         self.lat: NDArray[np.float64] = np.array([s.lat for s in self.visible], dtype=np.float64)
         # Few distinct amenity sets exist: encode each once (saves ~0.1 s per 190,000 stations,
         # a quarter of a snapshot rebuild).
+        # An amenity out of order stays listed but does not satisfy a filter: the masks hold
+        # the working ones.
         masks: dict[tuple[str, ...], int] = {}
         self.amenity_bits: NDArray[np.int64] = np.array(
             [
-                masks.get(s.amenities) or masks.setdefault(s.amenities, mask_of(s.amenities))
-                for s in self.visible
+                masks.get(a) or masks.setdefault(a, mask_of(a))
+                for a in (s.working_amenities for s in self.visible)
             ],
             dtype=np.int64,
         )
@@ -121,6 +123,11 @@ class Catalog:
         self.access: NDArray[np.str_] = np.array([s.access.value for s in self.visible], dtype=str)
         # Who the visible stations are open to; a search allowing all of them needs no mask.
         self._access_present = frozenset(Access(a) for a in np.unique(self.access))
+        # When each was last verified on site, POSIX seconds; -inf: never.
+        self.verified_s: NDArray[np.float64] = np.array(
+            [-np.inf if s.verified_at is None else s.verified_at.timestamp() for s in self.visible],
+            dtype=np.float64,
+        )
         # Stations share a few distinct texts: parse each once (the parsed value is shared,
         # caches included), beyond Hours.parse's own cache of recent texts.
         parsed: dict[str | None, Hours] = {}
@@ -152,16 +159,30 @@ class Catalog:
         amenities: Sequence[str],
         kinds: frozenset[Kind],
         access: frozenset[Access] = frozenset(),
+        verified_since: datetime | None = None,
     ) -> SearchSpace:
         """Where to search for stations having every one of ``amenities`` and, if ``kinds`` or
-        ``access`` is not empty, one of those kinds and open to one of those groups: a selective
-        filter's own small index, else the full index with the filter's mask (no mask without a
-        filter)."""
+        ``access`` is not empty, one of those kinds and open to one of those groups, and if
+        ``verified_since`` is given, verified on site since then: a selective filter's own small
+        index, else the full index with the filter's mask (no mask without a filter)."""
         if self._access_present <= access:
             access = frozenset()  # every visible station passes: no filter
+        if verified_since is not None:
+            # The cut-off moves with the clock: this mask is made per query, never cached.
+            selected = self.selection(mask_of(amenities), kinds, access).mask
+            return self._space(selected & (self.verified_s >= verified_since.timestamp()))
         if not (amenities or kinds or access):
             return self._everywhere
         return self.selection(mask_of(amenities), kinds, access).space
+
+    def _space(self, mask: NDArray[np.bool_], fraction: float | None = None) -> SearchSpace:
+        """The stations of ``mask`` (``fraction`` of all, if known): their own small index when
+        they are few, else the full index and the mask."""
+        if fraction is None:
+            fraction = int(np.count_nonzero(mask)) / max(1, len(self.visible))
+        if fraction < _RESTRICT_BELOW:
+            return SearchSpace(self.index.restricted(mask))
+        return SearchSpace(self.index, mask, fraction)
 
     def selection(
         self, amenity_mask: int, kinds: frozenset[Kind], access: frozenset[Access] = frozenset()
@@ -178,13 +199,9 @@ class Catalog:
             mask &= np.isin(self.kinds, [k.value for k in kinds])
         if access:
             mask &= np.isin(self.access, [a.value for a in access])
-        count = int(np.count_nonzero(mask))
-        fraction = count / max(1, len(self.visible))
-        if fraction < _RESTRICT_BELOW:
-            index = self.index.restricted(mask)
-            space = SearchSpace(index)
-        else:
-            index, space = None, SearchSpace(self.index, mask, fraction)
+        fraction = int(np.count_nonzero(mask)) / max(1, len(self.visible))
+        space = self._space(mask, fraction)
+        index = space.index if space.mask is None else None
         selection = Selection(mask=mask, fraction=fraction, index=index, space=space)
         with self._lock:
             if len(self._selections) >= _SELECTION_CACHE_SIZE:

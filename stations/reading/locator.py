@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -28,6 +28,7 @@ class NearbyQuery:
     kinds: frozenset[Kind] = frozenset()
     open_at: datetime | None = None
     access: frozenset[Access] = COURIER_ACCESS  # who the rider is: stations open to them
+    verified_since: datetime | None = None  # only stations verified on site since then
 
 
 def nearby_query(
@@ -40,10 +41,12 @@ def nearby_query(
     open_now: bool = False,
     open_at: datetime | None = None,
     access: frozenset[Access] = COURIER_ACCESS,
+    verified_within_days: int | None = None,
 ) -> NearbyQuery:
     """The query a rider's request asks (over HTTP or the command line, one rider or many):
     statuses are given for ``open_at`` (or ``now``); either open_now or open_at keeps only the
-    stations open then."""
+    stations open then; ``verified_within_days`` keeps only the stations an editor verified on
+    site within that many days (of 24 hours) before ``now``."""
     at = open_at or now
     return NearbyQuery(
         at=at,
@@ -53,6 +56,9 @@ def nearby_query(
         kinds=kinds,
         open_at=at if (open_now or open_at is not None) else None,
         access=access,
+        verified_since=(
+            None if verified_within_days is None else now - timedelta(days=verified_within_days)
+        ),
     )
 
 
@@ -66,7 +72,7 @@ class Match(NamedTuple):  # built k times per request: cheaper than a frozen dat
 def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Match]:
     """Stations near ``origin`` that offer every wanted amenity and are open at
     ``query.open_at``; nearest first by geodesic distance, ties by id. Empty catalog: []."""
-    space = catalog.search_space(query.amenities, query.kinds, query.access)
+    space = catalog.search_space(query.amenities, query.kinds, query.access, query.verified_since)
     open_at = query.open_at
 
     def is_open(position: int) -> bool:

@@ -159,7 +159,9 @@ class ImportPlan:
         if current is None:
             write = creation(draft.id or new_id(), draft, Action.IMPORT, self.actor, self.at)
         else:
-            changing = change(current, draft, Action.IMPORT, self.actor, self.at)
+            # A file carries what editors type; what Yizhan records itself stays.
+            changing = change(current, current.keep_state(draft), Action.IMPORT, self.actor,
+                              self.at)  # fmt: skip
             if changing is None:
                 return SaveResult(current.id, Outcome.UNCHANGED)
             write = changing

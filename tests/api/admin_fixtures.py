@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from stations.editing.tokens import Role, Token, new_secret, secret_hash
 from stations.files.importing import import_file
-from stations.store.geopackage.store import GeoPackageStore
+from stations.store.open import open_store
 from tests.api.stores import open_client
 
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -63,10 +63,10 @@ def cli_token(db: Path, name: str, role: str, *districts: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def store_token(db: Path, name: str, role: Role, *districts: str) -> str:
+def store_token(db: Path | str, name: str, role: Role, *districts: str) -> str:
     """Create a token through the store, the way the command does; returns its secret."""
     secret = new_secret()
-    store = GeoPackageStore(db, create=False)
+    store = open_store(db, create=False)
     try:
         store.add_token(Token(name, role, tuple(districts), datetime.now(UTC)), secret_hash(secret))
     finally:
@@ -90,10 +90,11 @@ def seed_csv(path: Path) -> Path:
     return path
 
 
-def seed_store(directory: Path) -> Path:
-    """A new GeoPackage filled from :func:`seed_csv` by the real importer."""
-    db = directory / "stations.gpkg"
-    store = GeoPackageStore(db)
+def seed_store(directory: Path, db_url: str | None = None) -> Path | str:
+    """A new GeoPackage (or the PostGIS schema at ``db_url``) filled from :func:`seed_csv` by
+    the real importer."""
+    db = directory / "stations.gpkg" if db_url is None else db_url
+    store = open_store(db)
     try:
         report = import_file(store, seed_csv(directory / "seed.csv"))
         assert len(store.list_stations()) == len(CENTRE) * SEED_PER_DISTRICT, report.summary()
@@ -107,7 +108,7 @@ class AdminEnv:
     """A running app over its own seed store, and the secrets of its tokens by token name."""
 
     client: TestClient
-    db: Path
+    db: Path | str  # a GeoPackage file, or a PostgreSQL URL
     secrets: dict[str, str]
 
     def auth(self, name: str) -> dict[str, str]:
@@ -120,12 +121,15 @@ class AdminEnv:
 
 
 @contextmanager
-def admin_env(directory: Path, *, via_cli: bool = False) -> Iterator[AdminEnv]:
+def admin_env(
+    directory: Path, *, via_cli: bool = False, db_url: str | None = None
+) -> Iterator[AdminEnv]:
     """Seed store with tokens ``admin``, ``beilin-editor`` (610103), ``xian-editor`` (6101) and
     ``revoked-admin`` (revoked before the app starts); ``via_cli`` makes and revokes them with
-    the real command."""
-    db = seed_store(directory)
+    the real command. ``db_url``: the PostGIS store there instead of a GeoPackage."""
+    db = seed_store(directory, db_url)
     if via_cli:
+        assert isinstance(db, Path)
         secrets = {
             "admin": cli_token(db, "admin", "admin"),
             "beilin-editor": cli_token(db, "beilin-editor", "editor", BEILIN),
@@ -140,7 +144,7 @@ def admin_env(directory: Path, *, via_cli: bool = False) -> Iterator[AdminEnv]:
             "xian-editor": store_token(db, "xian-editor", Role.EDITOR, XIAN_PREFIX),
             "revoked-admin": store_token(db, "revoked-admin", Role.ADMIN),
         }
-        store = GeoPackageStore(db, create=False)
+        store = open_store(db, create=False)
         try:
             store.revoke_token("revoked-admin")
         finally:

@@ -23,6 +23,6 @@ def build_store(db: Path, source: Path) -> Path:
     return db
 
 
-def open_client(db: Path) -> TestClient:
+def open_client(db: Path | str) -> TestClient:
     # Server errors must come back as responses: the tests assert that none is a 500.
     return TestClient(create_app(Settings(db=db)), raise_server_exceptions=False)

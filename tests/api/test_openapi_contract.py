@@ -16,6 +16,8 @@ WRITES_WITH_IF_MATCH = [
     ("/v1/stations/{station_id}", "delete"),
     ("/v1/stations/{station_id}/amenities", "put"),
     ("/v1/stations/{station_id}/revert", "post"),
+    ("/v1/stations/{station_id}/amenities/{code}", "put"),
+    ("/v1/stations/{station_id}/verify", "post"),
 ]
 ADMIN_OPERATIONS = [
     *WRITES_WITH_IF_MATCH,

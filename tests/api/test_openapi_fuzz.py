@@ -39,6 +39,8 @@ STATEFUL_WRITES = frozenset(
         "replaceStationAmenities",
         "retireStation",
         "revertStation",
+        "setStationAmenityState",
+        "verifyStation",
         "importStations",
     }
 )

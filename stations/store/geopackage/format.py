@@ -12,7 +12,7 @@ from stations.errors import StoreUnavailable
 
 LAYER: Final = "stations"
 SRS_ID: Final = 4326
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 GPKG_APPLICATION_ID: Final = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION: Final = 10400  # GeoPackage 1.4
 
@@ -123,5 +123,15 @@ def schema_v4() -> list[str]:
     ]
 
 
+def schema_v5() -> list[str]:
+    """What Yizhan records itself: when an editor last confirmed the station on site, the
+    latest confirmation of any kind, and amenities out of order (JSON {code: DATETIME})."""
+    return [
+        f"ALTER TABLE {LAYER} ADD COLUMN verified_at DATETIME",
+        f"ALTER TABLE {LAYER} ADD COLUMN last_confirmed_at DATETIME",
+        f"ALTER TABLE {LAYER} ADD COLUMN out_of_order TEXT",
+    ]
+
+
 #: Statements that take a store from schema version N-1 to N (index N-1).
-MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3, schema_v4)
+MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3, schema_v4, schema_v5)

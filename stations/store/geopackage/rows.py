@@ -9,10 +9,10 @@ from typing import Final
 
 import orjson
 
-from stations.editing.audit import Action, AuditEntry
+from stations.editing.audit import Action, AuditEntry, out_of_order_of
 from stations.editing.audit import encode as audit_json
 from stations.editing.tokens import Role, Token
-from stations.model import Access, Entry, Kind, Station, StationId, Status
+from stations.model import Access, Entry, Kind, OutOfOrder, Station, StationId, Status
 from stations.store.geopackage.format import (
     LAYER,
     decode_point,
@@ -25,16 +25,16 @@ from stations.store.writes import Write, audit_values
 #: The columns of a station row, in the order ``station_values`` gives them.
 _STATION_COLUMNS: Final = (
     "geom, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
-    "access, entry, closed_until, closure_reason, version, updated_at, id"
+    "access, entry, closed_until, closure_reason, verified_at, last_confirmed_at, out_of_order, "
+    "version, updated_at, id"
 )
 SELECT_STATIONS: Final = f"SELECT {_STATION_COLUMNS} FROM {LAYER}"
-INSERT_STATION: Final = (
-    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
+INSERT_STATION: Final = f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES ({','.join('?' * 20)})"
 UPDATE_STATION: Final = (
     f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, amenities=?, "
     "opening_hours=?, phone=?, host=?, status=?, access=?, entry=?, closed_until=?, "
-    "closure_reason=?, version=?, updated_at=? WHERE id=?"
+    "closure_reason=?, verified_at=?, last_confirmed_at=?, out_of_order=?, version=?, "
+    "updated_at=? WHERE id=?"
 )
 AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record"
 INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -47,12 +47,15 @@ def station_values(write: Write) -> tuple[object, ...]:
     return (encode_point(d.lon, d.lat), d.name, d.kind.value, d.address, d.district_code,
             ";".join(d.amenities), d.opening_hours, d.phone, d.host, d.status.value,
             d.access.value, _opt_value(d.entry), _opt_stamp(d.closed_until), d.closure_reason,
-            write.version, _stamp(write.at), write.station_id)  # fmt: skip
+            _opt_stamp(d.verified_at), _opt_stamp(d.last_confirmed_at),
+            out_of_order_json(d.out_of_order), write.version, _stamp(write.at),
+            write.station_id)  # fmt: skip
 
 
 def row_to_station(row: tuple[object, ...]) -> Station:
     (geom, name, kind, address, district, amenities, hours, phone, host, status, access, entry,
-     closed_until, reason, version, updated_at, sid) = row  # fmt: skip
+     closed_until, reason, verified_at, confirmed_at, out_of_order, version, updated_at,
+     sid) = row  # fmt: skip
     lon, lat = decode_point(geom)  # type: ignore[arg-type]
     return Station(
         id=StationId(str(sid)),
@@ -73,6 +76,11 @@ def row_to_station(row: tuple[object, ...]) -> Station:
         entry=None if entry is None else Entry(str(entry)),
         closed_until=None if closed_until is None else parse_datetime(closed_until),
         closure_reason=_opt(reason),
+        verified_at=_opt_instant(verified_at),
+        last_confirmed_at=_opt_instant(confirmed_at),
+        out_of_order=out_of_order_of(
+            None if out_of_order is None else orjson.loads(str(out_of_order))
+        ),
     )
 
 
@@ -116,6 +124,17 @@ def row_to_token(row: tuple[object, ...]) -> Token:
 def _stamp(at: datetime) -> str:
     """``gpkg_datetime(at)``, made once for the thousands of rows of an import."""
     return gpkg_datetime(at)
+
+
+def _opt_instant(value: object) -> datetime | None:
+    return None if value is None else parse_datetime(value)
+
+
+def out_of_order_json(out_of_order: OutOfOrder) -> str | None:
+    """Out-of-order amenities as the GeoPackage keeps them: JSON {code: DATETIME}, or NULL."""
+    if not out_of_order:
+        return None
+    return orjson.dumps({code: gpkg_datetime(since) for code, since in out_of_order}).decode()
 
 
 def _opt_stamp(moment: datetime | None) -> str | None:

@@ -6,27 +6,41 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, Final
 
-from stations.editing.audit import Action, AuditEntry
+import orjson
+
+from stations.editing.audit import Action, AuditEntry, out_of_order_of
 from stations.editing.tokens import Role, Token
-from stations.model import Access, Entry, Kind, Station, StationDraft, StationId, Status
+from stations.model import (
+    Access,
+    Entry,
+    Kind,
+    OutOfOrder,
+    Station,
+    StationDraft,
+    StationId,
+    Status,
+)
 from stations.store.writes import Write
 
 SELECT_STATIONS: Final = (
     "SELECT id, name, kind, ST_X(geom), ST_Y(geom), address, district_code,"
     " array_to_string(amenities, ';'), opening_hours, phone, host, status, version, updated_at,"
-    " access, entry, closed_until, closure_reason FROM stations"
+    " access, entry, closed_until, closure_reason, verified_at, last_confirmed_at, out_of_order"
+    " FROM stations"
 )  # amenity codes are [a-z_]+: one joined text reads faster than a text[]
 _POINT: Final = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
 _FIELDS: Final = (
     f"geom = {_POINT}, name = %s, kind = %s, address = %s, district_code = %s,"
     " amenities = %s::text[], opening_hours = %s, phone = %s, host = %s, status = %s,"
-    " access = %s, entry = %s, closed_until = %s, closure_reason = %s"
+    " access = %s, entry = %s, closed_until = %s, closure_reason = %s, verified_at = %s,"
+    " last_confirmed_at = %s, out_of_order = %s::jsonb"
 )
 INSERT_STATION: Final = (
     "INSERT INTO stations (geom, name, kind, address, district_code, amenities, opening_hours,"
-    " phone, host, status, access, entry, closed_until, closure_reason, version, updated_at,"
-    f" changed_in, id) VALUES ({_POINT}, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s,"
-    " %s, %s, %s, %s, %s)"
+    " phone, host, status, access, entry, closed_until, closure_reason, verified_at,"
+    " last_confirmed_at, out_of_order, version, updated_at, changed_in, id)"
+    f" VALUES ({_POINT}, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " %s::jsonb, %s, %s, %s, %s)"
 )
 UPDATE_STATION: Final = (
     f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s, changed_in = %s WHERE id = %s"
@@ -58,6 +72,9 @@ def draft_values(d: StationDraft) -> tuple[object, ...]:
         None if d.entry is None else d.entry.value,
         d.closed_until,
         d.closure_reason,
+        d.verified_at,
+        d.last_confirmed_at,
+        _out_of_order_json(d.out_of_order),
     )
 
 
@@ -73,13 +90,15 @@ def stored_as(write: Write) -> Station:
     return row_to_station(
         (write.station_id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, amenities,
          d.opening_hours, d.phone, d.host, d.status, write.version, write.at, d.access, d.entry,
-         d.closed_until, d.closure_reason)
+         d.closed_until, d.closure_reason, d.verified_at, d.last_confirmed_at,
+         _out_of_order_value(d.out_of_order))
     )  # fmt: skip
 
 
 def row_to_station(row: Sequence[Any]) -> Station:
     (sid, name, kind, lon, lat, address, district, amenities, hours, phone, host, status, version,
-     updated_at, access, entry, closed_until, reason) = row  # fmt: skip
+     updated_at, access, entry, closed_until, reason, verified_at, confirmed_at,
+     out_of_order) = row  # fmt: skip
     return Station(
         id=StationId(sid),
         name=name,
@@ -99,6 +118,9 @@ def row_to_station(row: Sequence[Any]) -> Station:
         entry=None if entry is None else Entry(entry),
         closed_until=None if closed_until is None else closed_until.astimezone(UTC),
         closure_reason=_opt(reason),
+        verified_at=None if verified_at is None else verified_at.astimezone(UTC),
+        last_confirmed_at=None if confirmed_at is None else confirmed_at.astimezone(UTC),
+        out_of_order=out_of_order_of(out_of_order),
     )
 
 
@@ -124,6 +146,16 @@ def row_to_token(row: Sequence[Any]) -> Token:
         created_at=created_at.astimezone(UTC),
         revoked_at=None if revoked_at is None else revoked_at.astimezone(UTC),
     )
+
+
+def _out_of_order_value(out_of_order: OutOfOrder) -> dict[str, str] | None:
+    """Out-of-order amenities as jsonb holds them ({code: ISO instant}), or NULL."""
+    return {code: since.isoformat() for code, since in out_of_order} or None
+
+
+def _out_of_order_json(out_of_order: OutOfOrder) -> str | None:
+    value = _out_of_order_value(out_of_order)
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _opt(value: str | None) -> str | None:

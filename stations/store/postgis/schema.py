@@ -102,12 +102,23 @@ def schema_v4() -> list[str]:
     ]
 
 
+def schema_v5() -> list[str]:
+    """What Yizhan records itself: when an editor last confirmed the station on site, the
+    latest confirmation of any kind, and amenities out of order ({code: instant})."""
+    return [
+        "ALTER TABLE stations ADD COLUMN verified_at timestamptz",
+        "ALTER TABLE stations ADD COLUMN last_confirmed_at timestamptz",
+        "ALTER TABLE stations ADD COLUMN out_of_order jsonb",
+    ]
+
+
 #: Statements that take a database from schema version N-1 to N (index N-1).
 MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (
     schema_v1,
     schema_v2,
     schema_v3,
     schema_v4,
+    schema_v5,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
