@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
+from api.attempts import AttemptLimiter
 from api.middleware.access_log import AccessLog, configure
 from api.middleware.head import HeadAsGet
 from api.middleware.limits import LimitBody, QueryLimits
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import admin, exports, imports, maps, meta, stations
+from api.routes import admin, exports, imports, maps, meta, photos, reports, stations
 from api.settings import Settings
 from stations.reading.live import LiveCatalog
+from stations.reports import RATE_WINDOW, ReportRule
 from stations.store.open import open_store
 from stations.store.postgis.connection import is_postgres_url
 
@@ -26,7 +29,12 @@ from stations.store.postgis.connection import is_postgres_url
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     store = open_store(settings.db, create=False)
-    live = LiveCatalog(store, refresh_s=settings.refresh_s)
+    rule = ReportRule(
+        threshold=settings.reported_closed_threshold,
+        window=timedelta(hours=settings.reported_closed_window_h),
+        per_hour=settings.reports_per_hour,
+    )
+    live = LiveCatalog(store, refresh_s=settings.refresh_s, report_rule=rule)
     configure()
 
     @asynccontextmanager
@@ -47,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.live = live
+    app.state.report_rule = rule
+    app.state.report_attempts = AttemptLimiter(rule.per_hour, RATE_WINDOW)
     app.state.store_kind = "postgis" if is_postgres_url(str(settings.db)) else "geopackage"
     app.add_middleware(HeadAsGet)
     app.add_middleware(LimitBody)
@@ -57,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stations.nearest_router)  # before /v1/stations/{station_id}
     app.include_router(stations.router)
     app.include_router(admin.router)
+    app.include_router(photos.router)
+    app.include_router(reports.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(maps.router)

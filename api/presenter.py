@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ from geo.position import LonLat
 from stations.hours import HoursStatus
 from stations.model import Station
 from stations.reading.locator import Match
+from stations.reports import Report, summary
 
 Json = dict[str, Any]
 _COORD_DECIMALS = 7  # about 1 cm
@@ -66,6 +67,7 @@ def nearest_collection(
         props["distance_m"] = round(match.distance_m, 3)
         props["bearing_deg"] = round(match.bearing_deg, 2)
         props.update(_hours(match.hours))
+        props["rider_reports"] = _reports(station)
         props["links"] = rider.route_links(view)
         features.append(_feature(station, view.positions[crs], props))
     return {
@@ -99,6 +101,7 @@ def station_feature(station: Station, crs: CoordinateSystem, hours: HoursStatus)
     view = _view(station)
     props = dict(view.properties)
     props.update(_hours(hours))
+    props["rider_reports"] = _reports(station)
     props["links"] = _marker_links(station)
     feature = _feature(station, view.positions[crs], props)
     feature["coordinate_system"] = crs.value
@@ -130,6 +133,16 @@ def _feature(station: Station, coords: tuple[float, float], props: Json) -> Json
         "geometry": {"type": "Point", "coordinates": [coords[0], coords[1]]},
         "properties": props,
     }
+
+
+_NO_REPORTS: Final[Json] = {}
+
+
+def _reports(station: Station) -> Json:
+    """Open rider reports of the last 24 hours, by category."""
+    if not station.reports:
+        return _NO_REPORTS
+    return summary(station.reports, datetime.now(UTC))
 
 
 def _hours(status: HoursStatus) -> Json:
@@ -257,3 +270,20 @@ def _view(station: Station) -> _StationView:
         amap_to=_query(("to", f"{at.amap}%2C{name}")),
         baidu_destination=_query(("destination", f"latlng%3A{at.baidu}%7Cname%3A{name}")),
     )
+
+
+def report_json(report: Report) -> Json:
+    """A rider report as moderators read it (never its client hash)."""
+    return {
+        "id": report.id,
+        "station_id": report.station_id,
+        "category": report.category.value,
+        "amenity": report.amenity,
+        "note": report.note,
+        "created_at": utc_text(report.created_at),
+        "status": report.status.value,
+        "resolved_by": report.resolved_by,
+        "resolved_at": None if report.resolved_at is None else utc_text(report.resolved_at),
+        "resolution_reason": report.resolution_reason,
+        "resolved_in_version": report.resolved_in_version,
+    }

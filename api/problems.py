@@ -22,11 +22,15 @@ from stations.errors import (
     Forbidden,
     ImportFileError,
     InvalidInput,
+    PhotoNotFound,
     Problem,
+    RateLimited,
+    ReportNotFound,
     StationExists,
     StationNotFound,
     StoreUnavailable,
     TokenNotFound,
+    UnsupportedMediaType,
     VersionMismatch,
     VersionNotFound,
     YizhanError,
@@ -51,6 +55,10 @@ STATUS_FOR: Final[dict[type[Exception], HTTPStatus]] = {
     TokenNotFound: HTTPStatus.NOT_FOUND,
     Forbidden: HTTPStatus.FORBIDDEN,
     StationExists: HTTPStatus.CONFLICT,
+    PhotoNotFound: HTTPStatus.NOT_FOUND,
+    ReportNotFound: HTTPStatus.NOT_FOUND,
+    UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -132,6 +140,9 @@ def _domain_handler(status: HTTPStatus) -> Handler:
                 "working from the last loaded data)"
             )
             headers["Retry-After"] = str(RETRY_AFTER_S)
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after_s)
+            extra["retry_after_s"] = exc.retry_after_s
         response = problem_response(status, detail, instance=request.url.path, **extra)
         response.headers.update(headers)
         return response

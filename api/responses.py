@@ -10,6 +10,13 @@ from starlette.responses import JSONResponse
 from api.schemas import GEOJSON
 
 
+class OrjsonResponse(JSONResponse):
+    """JSON encoded by orjson (keeps non-ASCII text as it is, as every answer does)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 class GeoJSONResponse(JSONResponse):
     """GeoJSON encoded by orjson (a JSONResponse subclass so OpenAPI shows the schema)."""
 

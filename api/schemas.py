@@ -80,7 +80,14 @@ class StationProperties(BaseModel):
     updated_at: str
     distance_m: float | None = Field(None, description="Geodesic metres, WGS-84 ellipsoid")
     bearing_deg: float | None = Field(None, description="Initial bearing, clockwise from north")
-    open_status: Literal["open", "closed", "unknown"] | None = None
+    open_status: Literal["open", "closed", "unknown", "reported_closed"] | None = Field(
+        None,
+        description="reported_closed: enough riders reported it closed within the last hours "
+        "(until an editor resolves their reports or the window passes)",
+    )
+    rider_reports: dict[str, int] | None = Field(
+        None, description="Open rider reports of the last 24 hours, by category"
+    )
     next_change: str | None = None
     links: NavigationLinks | None = None
 

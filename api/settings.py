@@ -38,6 +38,13 @@ class Settings:
     # YIZHAN_MAX_CONNECTIONS: open connections per process; a new one beyond gets a 503. Unset:
     # derived from the open-file limit, at most 4,096.
     max_connections: int | None = None
+    # Rider reports (stations/reports.py): YIZHAN_REPORTS_PER_HOUR, the reports one client
+    # (address) may send an hour; YIZHAN_REPORTED_CLOSED_THRESHOLD distinct riders saying
+    # closed_now or gone within YIZHAN_REPORTED_CLOSED_WINDOW_H hours mark a station
+    # reported_closed.
+    reports_per_hour: int = 10
+    reported_closed_threshold: int = 3
+    reported_closed_window_h: float = 6.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

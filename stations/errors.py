@@ -88,3 +88,22 @@ class StationExists(YizhanError):
             f"a station with id {station_id!r} exists already; PATCH it, or leave id out to "
             "get a new one"
         )
+
+
+class PhotoNotFound(YizhanError):
+    def __init__(self, photo_id: str) -> None:
+        self.photo_id = photo_id
+        super().__init__(f"no photo with id {photo_id!r}")
+
+
+class ReportNotFound(YizhanError):
+    def __init__(self, report_id: object) -> None:
+        super().__init__(f"no rider report with id {report_id!r}")
+
+
+class RateLimited(YizhanError):
+    """A client sent more than its share (of rider reports) in a window; try again later."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)

@@ -71,6 +71,9 @@ class Openness(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     UNKNOWN = "unknown"  # nothing recorded, or cannot be known: say so, never guess
+    # Riders say it is closed (stations/reports.py ReportRule) until an editor resolves it or
+    # their reports age out; hours never give this state.
+    REPORTED_CLOSED = "reported_closed"
 
 
 _OPENNESS: Final = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import NewType
@@ -38,6 +38,28 @@ class Entry(StrEnum):
     QR_CODE = "qr_code"
     FACE_SCAN = "face_scan"
     ID_CARD = "id_card"
+
+
+class Category(StrEnum):
+    """What a rider reports about a station (stations/reports.py)."""
+
+    CONFIRMED_OK = "confirmed_ok"  # seen open and as listed
+    CLOSED_NOW = "closed_now"
+    GONE = "gone"  # closed for good, removed
+    HOURS_WRONG = "hours_wrong"
+    AMENITY_MISSING = "amenity_missing"  # listed, but not there
+    AMENITY_BROKEN = "amenity_broken"  # there, but out of order
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSignal:
+    """An open report as a station's snapshot carries it: what, from whom (hashed), when."""
+
+    category: Category
+    amenity: str | None
+    reporter: str
+    at: datetime
 
 
 #: Who a courier's search covers unless it asks otherwise: the stations a courier may use.
@@ -120,6 +142,9 @@ class Station:
     verified_at: datetime | None = None
     last_confirmed_at: datetime | None = None
     out_of_order: OutOfOrder = ()
+    # Open rider reports of the last day, as the store read them for a snapshot (not a field
+    # of the station: never compared, recorded or written).
+    reports: tuple[ReportSignal, ...] = field(default=(), compare=False)
 
     @property
     def working_amenities(self) -> tuple[str, ...]:

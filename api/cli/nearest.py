@@ -168,7 +168,8 @@ def _load_catalog(db: str) -> Catalog:
     from stations.reading.catalog import Catalog
 
     with opened_store(db, create=False) as store:
-        return Catalog(store.list_stations(), data_version=store.data_version())
+        read = store.read_stations()  # with the open rider reports, as a server reads them
+        return Catalog(read.stations, data_version=read.data_version)
 
 
 def _print_geojson(

@@ -11,10 +11,13 @@ from urllib.parse import unquote_plus
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
+from stations.editing.photos import MAX_PHOTO_BYTES
 
 MAX_BODY_BYTES: Final = 1 << 20  # 1 MiB: a station edit is a few hundred bytes
 MAX_IMPORT_BYTES: Final = 64 << 20  # an official list of ~200,000 rows as CSV
 IMPORT_PATH: Final = "/v1/imports"
+#: A photo (stations/editing/photos.py) and its multipart envelope.
+MAX_PHOTO_UPLOAD_BYTES: Final = MAX_PHOTO_BYTES + 64 * 1024
 #: 10,000 points (the batch limit) with full float precision measure 0.53 MB as compact JSON
 #: but 0.99 MB indented by 4, at the default limit: 2 MiB leaves ~200 B a point for any layout.
 MAX_BATCH_BYTES: Final = 2 << 20
@@ -130,6 +133,8 @@ def _limit_for(path: str) -> int:
     # Looked up per request (not a table built at import), so a test can lower one limit.
     if path == IMPORT_PATH:
         return MAX_IMPORT_BYTES
+    if path.startswith("/v1/stations/") and path.endswith("/photos"):
+        return MAX_PHOTO_UPLOAD_BYTES
     return MAX_BATCH_BYTES if path == BATCH_PATH else MAX_BODY_BYTES
 
 

@@ -42,6 +42,10 @@ _SAFE_NAME: Final = re.compile(rf"[A-Za-z_]{{1,{_SAFE_NAME_MAX}}}")
 _PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
 _COUNT: Final = re.compile(r"\d{1,10}", re.ASCII)
 _DISTRICT: Final = re.compile(r"[1-9][0-9]{1,5}", re.ASCII)  # an adcode: a district, not a place
+#: A station id as ids are made (a letter somewhere: a bare number could be a phone number).
+_STATION_ID: Final = re.compile(
+    r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}", re.ASCII
+)
 #: An ISO 8601 instant, "+" decoded to a space as the query string delivers it. The shape
 #: leaves room for nothing but a date and a time: no position, no token fits.
 _INSTANT: Final = re.compile(
@@ -163,6 +167,9 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     # most (an 11-digit mobile number does not pass).
     "offset": _count(0, 10**10),
     "to_version": _count(1, 10**10),
+    "status": _one_of(("open", "accepted", "dismissed", "all")),
+    # A station id is an editor's chosen text, not a place or a person: logged as words are.
+    "station": _matching(_STATION_ID),
     "tiles": _one_of(Tiles),
     "lang": _one_of(LANGS),
 }

@@ -24,7 +24,7 @@ from api.deps import LiveDep
 from api.instants import utc_text
 from api.openapi import json_body
 from api.params.common import CrsParams
-from api.presenter import station_feature
+from api.presenter import report_json, station_feature
 from api.responses import GeoJSONResponse
 from api.schemas import (
     AmenitiesReplace,
@@ -34,6 +34,7 @@ from api.schemas import (
     StationUpdate,
     problem_responses,
 )
+from geo.crs import CoordinateSystem
 from stations.editing import edits as editing
 from stations.editing.tokens import Token
 from stations.errors import InvalidInput, Problem
@@ -135,7 +136,7 @@ def _write_route(
 )
 async def create_station(request: Request, editor: EditorDep, q: CrsQuery) -> Response:
     """Add a station (position in `crs`); answers 201 with its Location and ETag."""
-    body = await _json_object(request)
+    body = await json_object(request)
     station = await editor.write(editing.create_station, body, q.crs)
     response = await _written(station, q, editor.live)
     response.status_code = 201
@@ -155,7 +156,7 @@ async def create_station(request: Request, editor: EditorDep, q: CrsQuery) -> Re
 )
 async def patch_station(request: Request, editor: StationEditorDep, q: CrsQuery) -> Response:
     """Change fields by JSON merge patch (RFC 7396); null clears an optional field."""
-    patch = await _json_object(request)
+    patch = await json_object(request)
     return await editor.apply(
         q,
         editing.patch_station,
@@ -207,7 +208,7 @@ async def set_amenity_state(
     """Mark a listed amenity out of order (it stays listed, shown as out of order, and no longer
     satisfies an amenity filter) or working again: {"state": "out_of_order" | "working"}, with
     an optional "since" instant."""
-    body = await _json_object(request)
+    body = await json_object(request)
     return await editor.apply(
         q,
         editing.set_amenity_state,
@@ -249,11 +250,13 @@ async def revert_station(editor: StationEditorDep, q: Annotated[RevertParams, Qu
 
 @router.get("/stations/{station_id}/history", operation_id="getStationHistory")
 async def get_history(station_id: str, token: TokenDep, store: StoreDep) -> dict[str, Any]:
-    """Every version of a station, newest first: who, when, what changed (before/after)."""
+    """Every version of a station, newest first: who, when, what changed (before/after), the
+    rider reports a version accepted; and every rider report about it."""
     current = await run_in_threadpool(store.get, StationId(station_id))
     # History names colleagues (actors): only those who may edit the station read it.
     editing.authorize(token, None, current.to_draft())
     entries = await run_in_threadpool(store.history, StationId(station_id))
+    reports = await run_in_threadpool(store.reports_of, StationId(station_id))
     return {
         "station_id": station_id,
         "history": [
@@ -263,19 +266,32 @@ async def get_history(station_id: str, token: TokenDep, store: StoreDep) -> dict
                 "actor": e.actor,
                 "at": utc_text(e.at),
                 "changes": e.changes,
+                **({"reports": list(e.reports)} if e.reports else {}),
             }
             for e in entries
         ],
+        # Every rider report about the station, open and resolved, newest first.
+        "reports": [report_json(r) for r in reports],
     }
 
 
 async def _written(station: Station, q: CrsParams, live: LiveCatalog) -> Response:
-    # This process answers couriers from the new data at once.
-    await run_in_threadpool(live.refresh)
-    hours = opening_status(station, datetime.now(SHANGHAI))
     return GeoJSONResponse(
-        station_feature(station, q.crs, hours), headers={"ETag": f'"{station.version}"'}
+        await written_feature(station, live, q.crs), headers={"ETag": f'"{station.version}"'}
     )
+
+
+async def written_feature(
+    station: Station, live: LiveCatalog, crs: CoordinateSystem = CoordinateSystem.WGS84
+) -> dict[str, Any]:
+    """The station just written, as couriers now see it (its open reports included)."""
+    # This process answers couriers from the new data at once.
+    catalog = await run_in_threadpool(live.refresh)
+    shown = catalog.by_id.get(station.id, station)
+    if shown.version != station.version:  # another write came in between: show this one's
+        shown = station
+    hours = opening_status(shown, datetime.now(SHANGHAI), catalog.report_rule)
+    return station_feature(shown, crs, hours)
 
 
 async def _json_value(request: Request) -> Any:
@@ -297,7 +313,7 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     body = await _json_value(request)
     if not isinstance(body, dict):
         raise InvalidInput([Problem("body", "must be a JSON object of station fields")])

@@ -36,6 +36,10 @@ class ImportReportPublic(BaseModel):
     duplicates: list[DuplicatePublic]
     dry_run: bool
     written: bool
+    set_aside: list[str] = Field(
+        description="Columns whose values were not imported: Yizhan records them itself "
+        "(verified_at, last_confirmed_at, out_of_order, as exported)"
+    )
 
 
 #: The request body, described by hand: the route reads the form itself (see imports.py).
@@ -85,4 +89,5 @@ def report_body(report: ImportReport) -> dict[str, Any]:
         ],
         "dry_run": report.dry_run,
         "written": report.written,
+        "set_aside": sorted(report.set_aside),
     }

@@ -36,6 +36,7 @@ class Action(StrEnum):
     BASELINE = "baseline"  # a station that existed before history was kept
     VERIFY = "verify"  # an editor confirmed the station on site
     AMENITY_STATE = "amenity_state"  # an amenity marked out of order, or working again
+    ACCEPT_REPORTS = "accept_reports"  # riders' reports accepted by an editor
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class AuditEntry:
     at: datetime  # aware, UTC
     changes: dict[str, dict[str, Any]]  # field -> {"before": …, "after": …}
     record: dict[str, Any]  # every recorded field after the write
+    reports: tuple[int, ...] = ()  # the rider reports this write accepted
 
 
 def record_of(station: Station | StationDraft) -> dict[str, Any]:

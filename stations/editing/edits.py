@@ -32,7 +32,7 @@ def create_station(
     store: StationStore, token: Token, body: Mapping[str, object], crs: CoordinateSystem
 ) -> Station:
     """Validate and add a new station (version 1) in one of the token's districts."""
-    _check_fields(body, allowed=PATCHABLE | {"id"})
+    check_fields(body, allowed=PATCHABLE | {"id"})
     if body.get("status") == Status.RETIRED.value:
         raise InvalidStation([Problem("status", "a new station cannot be retired")])
     draft = validate_draft(body, crs=crs)
@@ -51,7 +51,7 @@ def patch_station(
 ) -> Station:
     """Apply an RFC 7396 merge patch of the editable fields (null clears an optional field)."""
     current = store.get(station_id)
-    _check_fields(patch, allowed=PATCHABLE)
+    check_fields(patch, allowed=PATCHABLE)
     if patch.get("status") == Status.RETIRED.value:
         raise InvalidStation([Problem("status", "retire a station with DELETE, not PATCH")])
     draft = merge_patch(current, patch, crs)
@@ -142,7 +142,7 @@ def set_amenity_state(
     again. Out of order, it stays listed and no longer satisfies an amenity filter. Marking an
     amenity as it already is writes nothing."""
     current = store.get(station_id)
-    _check_fields(body, allowed=frozenset({"state", "since"}))
+    check_fields(body, allowed=frozenset({"state", "since"}))
     state, since = _amenity_state(body)
     if code not in BY_CODE:
         raise InvalidInput([Problem("amenity", str(UnknownAmenity([code])))])
@@ -227,7 +227,7 @@ def merge_patch(
     return current.keep_state(validate_draft(raw, crs=position_crs))
 
 
-def _check_fields(body: Mapping[str, object], *, allowed: frozenset[str]) -> None:
+def check_fields(body: Mapping[str, object], *, allowed: frozenset[str]) -> None:
     problems = [
         Problem(
             name,

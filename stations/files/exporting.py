@@ -1,4 +1,5 @@
-"""Export active stations as CSV (exactly the import format), GeoJSON or GeoPackage."""
+"""Export active stations as CSV (the import format, then the columns Yizhan records itself,
+which an import leaves aside), GeoJSON or GeoPackage."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import io
 import os
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from stations.errors import ImportFileError
-from stations.files.rows import CSV_COLUMNS
+from stations.files.rows import EXPORT_COLUMNS
 from stations.model import Station, Status
 from stations.store.base import StationStore
 from stations.store.geopackage.store import GeoPackageStore
@@ -61,10 +63,11 @@ def active_stations(store: StationStore) -> list[Station]:
 
 
 def to_csv(stations: Sequence[Station]) -> bytes:
-    """UTF-8 CSV with exactly the import columns, WGS-84 coordinates."""
+    """UTF-8 CSV with the import columns and Yizhan's own, WGS-84 coordinates; amenities out of
+    order as ``code@instant`` separated by ';'."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(EXPORT_COLUMNS)
     for s in stations:
         writer.writerow([_csv_value(v) for v in _record(s).values()])
     return out.getvalue().encode("utf-8")
@@ -77,6 +80,7 @@ def to_geojson(stations: Sequence[Station]) -> bytes:
         props = _record(s)
         lon, lat = props.pop("lon"), props.pop("lat")
         props["amenities"] = list(s.amenities)
+        props["out_of_order"] = {code: since.isoformat() for code, since in s.out_of_order}
         features.append(
             {
                 "type": "Feature",
@@ -105,7 +109,14 @@ def _record(s: Station) -> dict[str, Any]:
         "entry": None if s.entry is None else s.entry.value,
         "closed_until": None if s.closed_until is None else s.closed_until.isoformat(),
         "closure_reason": s.closure_reason,
+        "verified_at": _instant(s.verified_at),
+        "last_confirmed_at": _instant(s.last_confirmed_at),
+        "out_of_order": ";".join(f"{code}@{since.isoformat()}" for code, since in s.out_of_order),
     }
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _csv_value(value: object) -> str:

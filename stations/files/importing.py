@@ -25,7 +25,7 @@ from stations.files.duplicates import Place, likely_duplicates
 from stations.files.formats import parse_rows
 from stations.files.limits import Cancelled, stop_if_cancelled
 from stations.files.report import ImportReport, Rejection
-from stations.files.rows import STRUCTURAL, RawRow
+from stations.files.rows import STATE_COLUMNS, STRUCTURAL, RawRow
 from stations.model import Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
 
@@ -136,7 +136,7 @@ def _valid_drafts(
         report.rows += 1
         if report.rows % _CHECK_EVERY == 0:
             stop_if_cancelled(cancelled)
-        checked = _draft_or_problems(row, crs)
+        checked = _draft_or_problems(row, crs, report)
         if isinstance(checked, list):
             report.rejected.extend(checked)
             continue
@@ -152,9 +152,15 @@ def _valid_drafts(
     return drafts
 
 
-def _draft_or_problems(row: RawRow, crs: CoordinateSystem) -> StationDraft | list[Rejection]:
-    """The row's draft, or every problem with it."""
+def _draft_or_problems(
+    row: RawRow, crs: CoordinateSystem, report: ImportReport
+) -> StationDraft | list[Rejection]:
+    """The row's draft, or every problem with it. Values of the columns Yizhan records itself
+    are left aside (noted in ``report``)."""
     values = dict(row.values)
+    for column in STATE_COLUMNS:
+        if values.pop(column, None) not in (None, ""):
+            report.set_aside.add(column)
     structural = [
         Rejection(row.number, key.strip("_"), str(values.pop(key)))
         for key in STRUCTURAL

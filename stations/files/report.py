@@ -35,6 +35,8 @@ class ImportReport:
     written: bool = False
     allow_duplicates: bool = False
     out_of_scope: int = 0  # how many rejections are rows outside the token's districts
+    #: Columns with values that Yizhan records itself (verified_at, …): not imported.
+    set_aside: set[str] = field(default_factory=set)
 
     @property
     def duplicates_block(self) -> bool:
@@ -61,7 +63,14 @@ class ImportReport:
         if self.duplicates:
             allowed = " (allowed)" if self.allow_duplicates else ""
             duplicates = f", {len(self.duplicates)} likely duplicates{allowed}"
+        aside = ""
+        if self.set_aside:
+            aside = (
+                f"; the values of {', '.join(sorted(self.set_aside))} were left aside: Yizhan "
+                "records them itself (verify a station, mark an amenity out of order)"
+            )
         return (
             f"{self.rows} rows: {self.created} {verb} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {len(self.rejected)} problems{duplicates} ({state})"
+            f"{aside}"
         )

@@ -14,10 +14,14 @@ from typing import Final
 
 from stations.editing.validation import KNOWN_FIELDS
 from stations.errors import ImportFileError
-from stations.model import EDITABLE_FIELDS
+from stations.model import EDITABLE_FIELDS, FIELD_STATE
 
-#: The import/export columns, in file order (README: Import file).
+#: The import columns, in file order (README: Import file).
 CSV_COLUMNS: Final = ("id", *EDITABLE_FIELDS)
+#: What Yizhan records itself: exported after the import columns; an import takes a file with
+#: them (a re-imported export) and leaves their values aside, saying so in its report.
+STATE_COLUMNS: Final = FIELD_STATE
+EXPORT_COLUMNS: Final = (*CSV_COLUMNS, *STATE_COLUMNS)
 #: Pseudo-fields a reader sets when a row is broken before its fields can be read.
 STRUCTURAL: Final = ("__row__", "__geometry__")
 _REQUIRED_COLUMNS: Final = ("name", "kind", "lon", "lat", "district_code")
@@ -32,7 +36,7 @@ class RawRow:
 def check_header(columns: list[str]) -> None:
     """Refuse a header with a column no import has, without one an import needs, or with one
     twice."""
-    unknown = [c for c in columns if c not in KNOWN_FIELDS]
+    unknown = [c for c in columns if c not in KNOWN_FIELDS and c not in STATE_COLUMNS]
     missing = [c for c in _REQUIRED_COLUMNS if c not in columns]
     repeated = sorted(c for c, n in Counter(columns).items() if n > 1)
     problems = []

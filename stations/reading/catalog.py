@@ -7,9 +7,10 @@ whole when the data changes; readers never see a half-built one.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
@@ -20,7 +21,11 @@ from geo.crs import CoordinateSystem, from_wgs84
 from geo.nearest import NearestIndex
 from stations.amenities import mask_of
 from stations.hours import Hours, HoursStatus, Openness
-from stations.model import Access, Kind, Station, StationId, Status
+from stations.model import Access, Kind, ReportSignal, Station, StationId, Status
+from stations.reports import CLOSURE_CATEGORIES, ReportRule
+from stations.store.base import SignalsRead
+
+DEFAULT_RULE: Final = ReportRule()
 
 #: Below this share of stations a filter gets its own small index: scanning the full index for
 #: k hits would visit about k / share candidates.
@@ -56,21 +61,60 @@ class ClosedUntil:
         return HoursStatus(Openness.CLOSED, reopens)
 
 
-#: What answers "open at t?" for a station: its hours, or its hours behind a closure.
-Schedule = Hours | ClosedUntil
+class ReportedClosed:
+    """A schedule behind riders' reports: ``reported_closed`` while enough distinct riders
+    said closed_now or gone within the rule's window before the instant asked about, the
+    schedule below otherwise. Lifts by itself when their reports age out of the window."""
+
+    __slots__ = ("below", "rule", "signals")
+
+    def __init__(
+        self, below: Hours | ClosedUntil, signals: tuple[ReportSignal, ...], rule: ReportRule
+    ) -> None:
+        self.below, self.signals, self.rule = below, signals, rule
+
+    def state(self, at: datetime) -> Openness:
+        if self.rule.closed_until(self.signals, at) is not None:
+            return Openness.REPORTED_CLOSED
+        return self.below.state(at)
+
+    def status(self, at: datetime) -> HoursStatus:
+        until = self.rule.closed_until(self.signals, at)
+        if until is None:
+            return self.below.status(at)
+        return HoursStatus(Openness.REPORTED_CLOSED, until)
 
 
-def schedule_of(station: Station, hours: Hours | None = None) -> Schedule:
+#: What answers "open at t?" for a station: its hours, maybe behind a closure, maybe behind
+#: riders' reports.
+Schedule = Hours | ClosedUntil | ReportedClosed
+
+
+def schedule_of(
+    station: Station, hours: Hours | None = None, rule: ReportRule = DEFAULT_RULE
+) -> Schedule:
     """The station's schedule; ``hours`` is its parsed ``hours_in_force`` if the caller has it."""
     parsed = Hours.parse(hours_in_force(station)) if hours is None else hours
-    if station.closed_until is None or station.status is not Status.ACTIVE:
-        return parsed
-    return ClosedUntil(parsed, station.closed_until)
+    schedule: Hours | ClosedUntil = parsed
+    if station.closed_until is not None and station.status is Status.ACTIVE:
+        schedule = ClosedUntil(parsed, station.closed_until)
+    if station.status is Status.ACTIVE and any(
+        s.category in CLOSURE_CATEGORIES for s in station.reports
+    ):
+        return ReportedClosed(schedule, station.reports, rule)
+    return schedule
 
 
-def opening_status(station: Station, at: datetime) -> HoursStatus:
+def opening_status(station: Station, at: datetime, rule: ReportRule = DEFAULT_RULE) -> HoursStatus:
     """Whether ``station`` is open at the aware instant ``at``, and when that next changes."""
-    return schedule_of(station).status(at)
+    return schedule_of(station, rule=rule).status(at)
+
+
+def _parsed_hours(schedule: Schedule) -> Hours:
+    """The station's own parsed hours inside a schedule."""
+    while not isinstance(schedule, Hours):
+        schedule = schedule.below if isinstance(schedule, ReportedClosed) else schedule.hours
+    return schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +140,17 @@ class Selection:
 class Catalog:
     """Snapshot of every station; ``visible`` (not retired) ones are indexed, ordered by id."""
 
-    def __init__(self, stations: Sequence[Station], *, data_version: int = 0) -> None:
+    def __init__(
+        self,
+        stations: Sequence[Station],
+        *,
+        data_version: int = 0,
+        reports_version: int = 0,
+        report_rule: ReportRule = DEFAULT_RULE,
+    ) -> None:
         self.data_version = data_version
+        self.reports_version = reports_version
+        self.report_rule = report_rule
         ordered = sorted(stations, key=lambda s: s.id)
         self.by_id: dict[StationId, Station] = {s.id: s for s in ordered}
         # Index positions follow id order, so the index's ties by position are ties by id.
@@ -132,7 +185,9 @@ class Catalog:
         # caches included), beyond Hours.parse's own cache of recent texts.
         parsed: dict[str | None, Hours] = {}
         self.hours: tuple[Schedule, ...] = tuple(
-            schedule_of(s, parsed.get(text) or parsed.setdefault(text, Hours.parse(text)))
+            schedule_of(
+                s, parsed.get(text) or parsed.setdefault(text, Hours.parse(text)), report_rule
+            )
             for s, text in zip(self.visible, map(hours_in_force, self.visible), strict=True)
         )
         self.index = NearestIndex(self.lon, self.lat)
@@ -142,6 +197,32 @@ class Catalog:
             CoordinateSystem.WGS84: (self.lon, self.lat)
         }
         self._lock = threading.Lock()
+
+    def with_signals(self, read: SignalsRead) -> Catalog:
+        """This snapshot with the stations' open reports replaced by ``read``'s: the index,
+        masks and coordinates are shared; only the stations whose reports changed (and their
+        schedules) are new."""
+        changed = {i for i, s in self.by_id.items() if s.reports} | set(read.signals)
+        new = copy.copy(self)
+        new.reports_version = read.reports_version
+        new.by_id = dict(self.by_id)
+        visible, hours = list(self.visible), list(self.hours)
+        for station_id in changed:
+            station = self.by_id.get(station_id)
+            if station is None:
+                continue  # reported, then removed from the store: the next rebuild sees it
+            signals = tuple(read.signals.get(station_id, ()))
+            if signals == station.reports:
+                continue
+            updated = replace(station, reports=signals)
+            new.by_id[station_id] = updated
+            position = self.position.get(station_id)
+            if position is not None:
+                visible[position] = updated
+                hours[position] = schedule_of(updated, _parsed_hours(self.hours[position]),
+                                              self.report_rule)  # fmt: skip
+        new.visible, new.hours = tuple(visible), tuple(hours)
+        return new
 
     def __len__(self) -> int:
         return len(self.visible)

@@ -8,7 +8,9 @@ rebuilt snapshot when the store's data version moves:
   the feed's connection is lost it checks every ``refresh_s`` until the feed listens again;
 * without one (a GeoPackage file) it checks the version every ``refresh_s``.
 
-A store that can say which stations changed (PostGIS) is read incrementally: the new snapshot
+Rider reports have their own version: when only it moved, the snapshot is reused with the
+stations' new open reports (``Catalog.with_signals``), at the cost of one small query. A store
+that can say which stations changed (PostGIS) is read incrementally: the new snapshot
 reuses every unchanged Station object. When the store cannot be reached the last good snapshot
 keeps being served. Writers in this process call ``refresh()`` to see their change at once.
 """
@@ -23,8 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from stations.errors import StoreUnavailable
-from stations.reading.catalog import Catalog
-from stations.store.base import ChangeFeed, StationStore
+from stations.reading.catalog import DEFAULT_RULE, Catalog
+from stations.reports import ReportRule
+from stations.store.base import (
+    SIGNAL_HORIZON,
+    ChangeFeed,
+    SignalsRead,
+    StationStore,
+    with_signals,
+)
 
 log = logging.getLogger("yizhan.live")
 
@@ -43,9 +52,15 @@ class Freshness:
 
 class LiveCatalog:
     def __init__(
-        self, store: StationStore, *, refresh_s: float = 0.5, fallback_s: float = 5.0
+        self,
+        store: StationStore,
+        *,
+        refresh_s: float = 0.5,
+        fallback_s: float = 5.0,
+        report_rule: ReportRule = DEFAULT_RULE,
     ) -> None:
         self.store = store
+        self.report_rule = report_rule
         self.refresh_s = refresh_s
         self.fallback_s = fallback_s
         self._rebuild_lock = threading.Lock()
@@ -64,6 +79,9 @@ class LiveCatalog:
                 if self.store.data_version() != self.catalog.data_version:
                     self.catalog = self._rebuild(self.catalog)
                     self._built_at = datetime.now(UTC)
+                elif self.store.reports_version() != self.catalog.reports_version:
+                    # Only riders' reports moved: the same snapshot with their new signals.
+                    self.catalog = self.catalog.with_signals(self._signals())
             except StoreUnavailable as exc:
                 if self._store_error is None:
                     log.warning("serving the last snapshot: %s", exc)
@@ -142,6 +160,10 @@ class LiveCatalog:
         except StoreUnavailable:
             return None
 
+    def _signals(self) -> SignalsRead:
+        """The open reports a snapshot shows: those of the courier answer's summary window."""
+        return self.store.read_signals(datetime.now(UTC) - SIGNAL_HORIZON)
+
     def _rebuild(self, current: Catalog | None) -> Catalog:
         read = self.store.read_stations(None if current is None else current.data_version)
         if read.complete or current is None:
@@ -150,7 +172,13 @@ class LiveCatalog:
             merged = dict(current.by_id)
             merged.update((s.id, s) for s in read.stations)
             stations = list(merged.values())
-        catalog = Catalog(stations, data_version=read.data_version)
+        signals = self._signals()
+        catalog = Catalog(
+            with_signals(stations, signals.signals),
+            data_version=read.data_version,
+            reports_version=signals.reports_version,
+            report_rule=self.report_rule,
+        )
         # A snapshot is millions of long-lived, acyclic objects: keep the cyclic collector from
         # rescanning them on every full collection (measured ~5 s pauses at 1M stations).
         # Old snapshots are still freed by reference counting.

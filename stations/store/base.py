@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from stations.editing.audit import Action, AuditEntry
 from stations.editing.tokens import Token
-from stations.model import Station, StationDraft, StationId
+from stations.model import ReportSignal, Station, StationDraft, StationId
+from stations.reports import SUMMARY_WINDOW, Report, ReportDraft
+from stations.store.photos import PhotoStore
+from stations.store.reports import ReportReader
 
 
 class Outcome(StrEnum):
@@ -50,6 +54,29 @@ class StationsRead:
     complete: bool
 
 
+#: How far back the open reports a snapshot carries go: the courier answer's summary window
+#: (SUMMARY_WINDOW), which is longer than any reported-closed window worth setting.
+SIGNAL_HORIZON: Final = SUMMARY_WINDOW
+
+
+def with_signals(
+    stations: list[Station], signals: Mapping[StationId, Sequence[ReportSignal]]
+) -> list[Station]:
+    """``stations``, each with its open reports from ``signals``."""
+    if not signals:
+        return stations
+    return [replace(s, reports=tuple(signals[s.id])) if s.id in signals else s for s in stations]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalsRead:
+    """Open rider reports by station (oldest first), read with the reports version they
+    belong to."""
+
+    reports_version: int
+    signals: Mapping[StationId, Sequence[ReportSignal]]
+
+
 class ChangeFeed(Protocol):
     """Tells a serving process that another one committed a write (PostgreSQL LISTEN/NOTIFY)."""
 
@@ -67,7 +94,7 @@ class ChangeFeed(Protocol):
     def close(self) -> None: ...
 
 
-class StationStore(Protocol):
+class StationStore(PhotoStore, ReportReader, Protocol):
     """Durable station storage. Every write is one transaction: all of it or none of it."""
 
     def list_stations(self) -> list[Station]:
@@ -121,6 +148,25 @@ class StationStore(Protocol):
         that changes nothing writes nothing."""
         ...
 
+    def add_report(
+        self, draft: ReportDraft, hashes: tuple[str, str], *, per_hour: int
+    ) -> tuple[Report, bool]:
+        """Store a rider's report (see WritingStore.add_report)."""
+        ...
+
+    def resolve_reports(
+        self,
+        station_id: StationId,
+        report_ids: Sequence[int],
+        *,
+        accept: Callable[[Station, list[Report]], StationDraft] | None,
+        actor: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Station, list[Report]]:
+        """Accept or dismiss open reports of one station (see WritingStore.resolve_reports)."""
+        ...
+
     def history(self, station_id: StationId) -> list[AuditEntry]:
         """Every recorded version, newest first."""
         ...
@@ -139,6 +185,14 @@ class StationStore(Protocol):
 
     def data_version(self) -> int:
         """A counter that grows with every committed write, from any process."""
+        ...
+
+    def reports_version(self) -> int:
+        """A counter that grows with every rider report written or resolved."""
+        ...
+
+    def read_signals(self, since: datetime) -> SignalsRead:
+        """The open reports made after ``since``, by station, and the reports version."""
         ...
 
     def close(self) -> None: ...

@@ -11,19 +11,31 @@ announcing the commit).
 
 from __future__ import annotations
 
+import math
 import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
+import orjson
+
 from stations.editing.audit import Action, changes_between
 from stations.editing.audit import encode as audit_json
-from stations.errors import StationExists, VersionMismatch
-from stations.model import Station, StationDraft, StationId
+from stations.errors import (
+    InvalidInput,
+    Problem,
+    RateLimited,
+    ReportNotFound,
+    StationExists,
+    StationNotFound,
+    VersionMismatch,
+)
+from stations.model import Station, StationDraft, StationId, Status
+from stations.reports import DEDUPE_WINDOW, RATE_WINDOW, Report, ReportDraft, ReportStatus
 from stations.store.base import ImportCounts, Outcome, SaveResult
 
 CHUNK: Final = 1000  # drafts an import reads and writes at a time, and per progress report
@@ -41,6 +53,7 @@ class Write:
     at: datetime  # UTC, to the millisecond
     changes: dict[str, dict[str, Any]]
     creates: bool
+    reports: tuple[int, ...] = ()  # the rider reports this write accepted
 
 
 def creation(
@@ -52,19 +65,26 @@ def creation(
 
 
 def change(
-    current: Station, draft: StationDraft, action: Action, actor: str, at: datetime
+    current: Station,
+    draft: StationDraft,
+    action: Action,
+    actor: str,
+    at: datetime,
+    reports: tuple[int, ...] = (),
 ) -> Write | None:
     """The write that replaces ``current`` by ``draft``, or None when it would change nothing."""
     if current.same_content(draft):
         return None
     changes = changes_between(current, draft)
-    return Write(current.id, current.version + 1, draft, action, actor, at, changes, creates=False)
+    return Write(current.id, current.version + 1, draft, action, actor, at, changes,
+                 creates=False, reports=reports)  # fmt: skip
 
 
 def audit_values(write: Write, at: object) -> tuple[object, ...]:
     """The audit row of ``write``, with its moment ``at`` as the back end stores moments."""
+    reports = orjson.dumps(list(write.reports)).decode() if write.reports else None
     return (write.station_id, write.version, write.action.value, write.actor, at,
-            *audit_json(write.changes, write.draft))  # fmt: skip
+            *audit_json(write.changes, write.draft), reports)  # fmt: skip
 
 
 def new_id() -> StationId:
@@ -119,6 +139,31 @@ class Writer(Protocol):
         """Record that the transaction changed stations (``drafts`` among them): bump the data
         version, and whatever else the back end keeps about its contents."""
         ...
+
+    def reports_changed(self) -> None:
+        """Record (and announce) that reports were added or resolved: bump the reports
+        version, which serving processes follow to reload the open reports alone."""
+        ...
+
+    def insert_report(self, draft: ReportDraft, client_hash: str, at: datetime) -> Report: ...
+
+    def reports_by_clients(self, hashes: Sequence[str], since: datetime) -> list[Report]:
+        """Reports from any of these client hashes made after ``since``."""
+        ...
+
+    def reports_by_id(self, ids: Sequence[int]) -> list[Report]:
+        """The reports among ``ids`` (locked until the commit in a committing transaction)."""
+        ...
+
+    def resolve(
+        self,
+        ids: Sequence[int],
+        status: ReportStatus,
+        actor: str,
+        at: datetime,
+        reason: str | None,
+        version: int | None,
+    ) -> None: ...
 
 
 def apply(writer: Writer, writes: Sequence[Write]) -> None:
@@ -243,3 +288,92 @@ class WritingStore(ABC):
             apply(writer, [write])
             writer.finish([draft], at)
             return writer.get(station_id)
+
+    def add_report(
+        self, draft: ReportDraft, hashes: tuple[str, str], *, per_hour: int
+    ) -> tuple[Report, bool]:
+        """Store a rider's report of an active station: (the report, False), or (the same
+        report stored earlier, True) when this client sent it within DEDUPE_WINDOW. Raises
+        StationNotFound, RateLimited when the client's reports stored in the last hour reach
+        ``per_hour``. ``hashes``: the client's hashes for today and yesterday."""
+        at = now_ms()
+        with self._writing(commit=True) as writer:
+            station = writer.get(draft.station_id)
+            if station.status is Status.RETIRED:
+                raise StationNotFound(draft.station_id)
+            recent = writer.reports_by_clients(hashes, at - DEDUPE_WINDOW)
+            for earlier in recent:
+                if (earlier.station_id, earlier.category, earlier.amenity) == (
+                    draft.station_id, draft.category, draft.amenity,
+                ):  # fmt: skip
+                    return earlier, True
+            in_hour = sorted(r.created_at for r in recent if r.created_at > at - RATE_WINDOW)
+            if len(in_hour) >= per_hour:
+                wait_s = (in_hour[-per_hour] + RATE_WINDOW - at).total_seconds()
+                raise RateLimited(
+                    f"at most {per_hour} reports an hour from one connection; "
+                    f"try again in {math.ceil(wait_s / 60)} minutes",
+                    retry_after_s=max(1, math.ceil(wait_s)),
+                )
+            report = writer.insert_report(draft, hashes[0], at)
+            writer.reports_changed()
+            return report, False
+
+    def resolve_reports(
+        self,
+        station_id: StationId,
+        report_ids: Sequence[int],
+        *,
+        accept: Callable[[Station, list[Report]], StationDraft] | None,
+        actor: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Station, list[Report]]:
+        """Resolve open reports of one station in one transaction. ``accept`` given: they are
+        accepted, and the draft it makes of the station and the reports is written as a new
+        version (when it changes anything) whose audit row names them, if the station is still
+        at ``expected_version`` (else VersionMismatch, nothing written, reports stay open).
+        ``accept`` None: dismissed with ``reason``. Raises ReportNotFound, InvalidInput for a
+        report of another station or one resolved already."""
+        at = now_ms()
+        ids = tuple(dict.fromkeys(report_ids))
+        with self._writing(commit=True) as writer:
+            current = writer.get(station_id)
+            reports = sorted(writer.reports_by_id(ids), key=lambda r: r.id)
+            missing = set(ids) - {r.id for r in reports}
+            if missing:
+                raise ReportNotFound(min(missing))
+            _check_open(station_id, reports)
+            version: int | None = None
+            if accept is not None:
+                if expected_version != current.version:
+                    raise VersionMismatch(station_id, expected_version or -1, current.version)
+                draft = accept(current, reports)
+                write = change(current, draft, Action.ACCEPT_REPORTS, actor, at, ids)
+                if write is not None:
+                    apply(writer, [write])
+                    writer.finish([draft], at)
+                version = current.version if write is None else write.version
+            status = ReportStatus.DISMISSED if accept is None else ReportStatus.ACCEPTED
+            writer.resolve(ids, status, actor, at, reason, version)
+            writer.reports_changed()
+            resolved = [
+                replace(r, status=status, resolved_by=actor, resolved_at=at,
+                        resolution_reason=reason, resolved_in_version=version)
+                for r in reports
+            ]  # fmt: skip
+            return writer.get(station_id), resolved
+
+
+def _check_open(station_id: StationId, reports: Sequence[Report]) -> None:
+    problems = [
+        Problem("reports", f"report {r.id} is about station {r.station_id!r}, not {station_id!r}")
+        for r in reports
+        if r.station_id != station_id
+    ] + [
+        Problem("reports", f"report {r.id} was {r.status.value} by {r.resolved_by} already")
+        for r in reports
+        if r.status is not ReportStatus.OPEN
+    ]
+    if problems:
+        raise InvalidInput(problems)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stations.editing.tokens import Role, Token, secret_hash
-from stations.files.rows import CSV_COLUMNS
+from stations.files.rows import CSV_COLUMNS, EXPORT_COLUMNS
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client
@@ -81,7 +81,7 @@ def test_the_csv_is_the_import_format_with_active_stations_only(
 ) -> None:
     text = client.get("/v1/exports/stations.csv").content.decode("utf-8")
     records = list(csv.DictReader(io.StringIO(text)))
-    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert text.splitlines()[0] == ",".join(EXPORT_COLUMNS)
     assert [r["id"] for r in records] == active_ids(db)
     assert "gone-1" not in text
 

@@ -24,6 +24,11 @@ ADMIN_OPERATIONS = [
     ("/v1/stations", "post"),
     ("/v1/stations/{station_id}/history", "get"),
     ("/v1/imports", "post"),
+    ("/v1/reports", "get"),
+    ("/v1/reports/{report_id}", "get"),
+    ("/v1/reports/{report_id}/resolve", "post"),
+    ("/v1/stations/{station_id}/photos", "post"),
+    ("/v1/photos/{photo_id}", "delete"),
 ]
 
 

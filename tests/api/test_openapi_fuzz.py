@@ -42,6 +42,9 @@ STATEFUL_WRITES = frozenset(
         "setStationAmenityState",
         "verifyStation",
         "importStations",
+        "createReport",
+        "resolveReport",
+        "uploadStationPhoto",
     }
 )
 

@@ -23,7 +23,7 @@ from stations.editing.validation import validate_draft
 from stations.errors import InvalidStation, Problem
 from stations.files.exporting import export_file, to_csv, to_geojson
 from stations.files.importing import import_data, import_file
-from stations.files.rows import CSV_COLUMNS
+from stations.files.rows import CSV_COLUMNS, EXPORT_COLUMNS
 from stations.model import Access, Entry, Station, StationDraft, StationId
 from stations.store.geopackage.format import GPKG_APPLICATION_ID, MIGRATIONS, encode_point
 from stations.store.geopackage.store import GeoPackageStore
@@ -308,7 +308,7 @@ def two_stations(store: GeoPackageStore, make_draft: MakeDraft) -> list[Station]
 
 def test_the_csv_export_carries_the_fields(store: GeoPackageStore, make_draft: MakeDraft) -> None:
     text = to_csv(two_stations(store, make_draft)).decode("utf-8")
-    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert text.splitlines()[0] == ",".join(EXPORT_COLUMNS)
     records = list(csv.DictReader(io.StringIO(text)))
     assert [(r["access"], r["entry"]) for r in records] == [
         ("union_members", "ask_staff"),

@@ -12,7 +12,7 @@ from stations.errors import StoreUnavailable
 
 LAYER: Final = "stations"
 SRS_ID: Final = 4326
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 GPKG_APPLICATION_ID: Final = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION: Final = 10400  # GeoPackage 1.4
 
@@ -133,5 +133,32 @@ def schema_v5() -> list[str]:
     ]
 
 
+def schema_v6() -> list[str]:
+    """Rider reports and their moderation, station photos (image bytes in the file, so one
+    copy holds everything), the reports an audit row resolved, and the secret that salts the
+    daily hashes of reporters' addresses (a random 62-bit number, never shown)."""
+    return [
+        "CREATE TABLE yizhan_reports (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " station_id TEXT NOT NULL, category TEXT NOT NULL, amenity TEXT, note TEXT,"
+        " client_hash TEXT NOT NULL, created_at DATETIME NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'open', resolved_by TEXT, resolved_at DATETIME,"
+        " resolution_reason TEXT, resolved_in_version INTEGER)",
+        "CREATE INDEX yizhan_reports_open ON yizhan_reports (status, created_at)",
+        "CREATE INDEX yizhan_reports_station ON yizhan_reports (station_id, created_at)",
+        "CREATE INDEX yizhan_reports_client ON yizhan_reports (client_hash, created_at)",
+        "CREATE TABLE yizhan_photos (id TEXT PRIMARY KEY, station_id TEXT NOT NULL,"
+        " uploaded_by TEXT NOT NULL, uploaded_at DATETIME NOT NULL, taken_at DATETIME,"
+        " width INTEGER NOT NULL, height INTEGER NOT NULL, thumb_width INTEGER NOT NULL,"
+        " thumb_height INTEGER NOT NULL, content_type TEXT NOT NULL, sha256 TEXT NOT NULL,"
+        " image BLOB, thumbnail BLOB, deleted_by TEXT, deleted_at DATETIME)",
+        "CREATE INDEX yizhan_photos_station ON yizhan_photos (station_id, uploaded_at)",
+        "ALTER TABLE yizhan_audit ADD COLUMN reports TEXT",
+        "INSERT INTO yizhan_meta VALUES ('report_salt', abs(random() % 4611686018427387904))",
+        # Grows with every report written or resolved: serving processes reload the open
+        # reports alone when only this moved.
+        "INSERT INTO yizhan_meta VALUES ('reports_version', 0)",
+    ]
+
+
 #: Statements that take a store from schema version N-1 to N (index N-1).
-MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3, schema_v4, schema_v5)
+MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6)

@@ -36,8 +36,8 @@ UPDATE_STATION: Final = (
     "closure_reason=?, verified_at=?, last_confirmed_at=?, out_of_order=?, version=?, "
     "updated_at=? WHERE id=?"
 )
-AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record"
-INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record, reports"
+INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 TOKEN_COLUMNS: Final = "name, role, districts, created_at, revoked_at"
 
 
@@ -93,11 +93,11 @@ def baseline_row(station: Station) -> tuple[object, ...]:
     """The audit row that records ``station`` as it was before history was kept."""
     at = gpkg_datetime(station.updated_at)
     return (station.id, station.version, Action.BASELINE.value, "migration", at,
-            *audit_json({}, station))  # fmt: skip
+            *audit_json({}, station), None)  # fmt: skip
 
 
 def row_to_audit(row: tuple[object, ...]) -> AuditEntry:
-    station_id, version, action, actor, at, changes, record = row
+    station_id, version, action, actor, at, changes, record, reports = row
     return AuditEntry(
         station_id=StationId(str(station_id)),
         version=int(version),  # type: ignore[call-overload]
@@ -106,6 +106,7 @@ def row_to_audit(row: tuple[object, ...]) -> AuditEntry:
         at=parse_datetime(at),
         changes=orjson.loads(str(changes)),
         record=orjson.loads(str(record)),
+        reports=() if reports is None else tuple(orjson.loads(str(reports))),
     )
 
 

@@ -21,13 +21,15 @@ from stations.editing.audit import AuditEntry
 from stations.editing.tokens import Token
 from stations.errors import StoreUnavailable, TokenNotFound, VersionNotFound
 from stations.model import Station, StationId
-from stations.store.base import StationsRead
+from stations.store.base import SignalsRead, StationsRead
 from stations.store.geopackage.format import (
     GPKG_APPLICATION_ID,
     GPKG_USER_VERSION,
     MIGRATIONS,
     gpkg_datetime,
 )
+from stations.store.geopackage.photos import GeoPackagePhotos
+from stations.store.geopackage.reports import GeoPackageReports, open_signals
 from stations.store.geopackage.rows import (
     AUDIT_COLUMNS,
     INSERT_AUDIT,
@@ -42,7 +44,7 @@ from stations.store.geopackage.writer import GeoPackageWriter, get_station
 from stations.store.writes import WritingStore
 
 
-class GeoPackageStore(WritingStore):
+class GeoPackageStore(WritingStore, GeoPackagePhotos, GeoPackageReports):
     """A StationStore on a GeoPackage file; created (with its schema) if missing."""
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
@@ -84,6 +86,25 @@ class GeoPackageStore(WritingStore):
             finally:
                 self._conn.execute("COMMIT")
         return StationsRead(int(version), [row_to_station(row) for row in rows], complete=True)
+
+    def read_signals(self, since: datetime) -> SignalsRead:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                version = self._conn.execute(
+                    "SELECT value FROM yizhan_meta WHERE key = 'reports_version'"
+                ).fetchone()[0]
+                signals = open_signals(self._conn, since)
+            finally:
+                self._conn.execute("COMMIT")
+        return SignalsRead(int(version), signals)
+
+    def reports_version(self) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM yizhan_meta WHERE key = 'reports_version'"
+            ).fetchone()
+        return int(row[0])
 
     def change_feed(self) -> None:
         """None: SQLite cannot announce writes to other processes; they poll the version."""

@@ -14,6 +14,8 @@ from typing import Final
 
 from stations.errors import StationNotFound
 from stations.model import Station, StationDraft, StationId
+from stations.reports import Report, ReportDraft, ReportStatus
+from stations.store.geopackage import reports
 from stations.store.geopackage.format import LAYER, gpkg_datetime
 from stations.store.geopackage.rows import (
     INSERT_AUDIT,
@@ -80,6 +82,29 @@ class GeoPackageWriter:
             "UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
             (gpkg_datetime(at), LAYER),
         )
+
+    def reports_changed(self) -> None:
+        self.conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'reports_version'")
+
+    def insert_report(self, draft: ReportDraft, client_hash: str, at: datetime) -> Report:
+        return reports.insert_report(self.conn, draft, client_hash, at)
+
+    def reports_by_clients(self, hashes: Sequence[str], since: datetime) -> list[Report]:
+        return reports.reports_by_clients(self.conn, hashes, since)
+
+    def reports_by_id(self, ids: Sequence[int]) -> list[Report]:
+        return reports.reports_by_id(self.conn, ids)
+
+    def resolve(
+        self,
+        ids: Sequence[int],
+        status: ReportStatus,
+        actor: str,
+        at: datetime,
+        reason: str | None,
+        version: int | None,
+    ) -> None:
+        reports.resolve(self.conn, ids, status, actor, at, reason, version)
 
 
 def get_station(conn: sqlite3.Connection, station_id: StationId) -> Station:

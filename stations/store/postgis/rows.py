@@ -46,10 +46,10 @@ UPDATE_STATION: Final = (
     f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s, changed_in = %s WHERE id = %s"
 )
 INSERT_AUDIT: Final = (
-    "INSERT INTO yizhan_audit (station_id, version, action, actor, at, changes, record)"
-    " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)"
+    "INSERT INTO yizhan_audit (station_id, version, action, actor, at, changes, record, reports)"
+    " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb)"
 )
-AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record"
+AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record, reports"
 TOKEN_COLUMNS: Final = "name, role, districts, created_at, revoked_at"
 _KINDS: Final = {k.value: k for k in Kind}
 _STATUSES: Final = {s.value: s for s in Status}
@@ -125,7 +125,7 @@ def row_to_station(row: Sequence[Any]) -> Station:
 
 
 def row_to_audit(row: Sequence[Any]) -> AuditEntry:
-    station_id, version, action, actor, at, changes, record = row
+    station_id, version, action, actor, at, changes, record, reports = row
     return AuditEntry(
         station_id=StationId(station_id),
         version=int(version),
@@ -134,6 +134,7 @@ def row_to_audit(row: Sequence[Any]) -> AuditEntry:
         at=at.astimezone(UTC),
         changes=changes,
         record=record,
+        reports=() if reports is None else tuple(reports),
     )
 
 

@@ -112,6 +112,40 @@ def schema_v5() -> list[str]:
     ]
 
 
+def schema_v6() -> list[str]:
+    """Rider reports and their moderation, station photos (bytea, so one backup holds
+    everything), the reports an audit row resolved, and the secret that salts the daily
+    hashes of reporters' addresses (a random 62-bit number, never shown)."""
+    return [
+        "CREATE TABLE yizhan_reports ("
+        " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        ' station_id text COLLATE "C" NOT NULL REFERENCES stations (id),'
+        " category text NOT NULL, amenity text, note text,"
+        " client_hash text NOT NULL, created_at timestamptz NOT NULL,"
+        " status text NOT NULL DEFAULT 'open'"
+        "  CHECK (status IN ('open', 'accepted', 'dismissed')),"
+        " resolved_by text, resolved_at timestamptz, resolution_reason text,"
+        " resolved_in_version integer)",
+        "CREATE INDEX yizhan_reports_open ON yizhan_reports (status, created_at)",
+        "CREATE INDEX yizhan_reports_station ON yizhan_reports (station_id, created_at)",
+        "CREATE INDEX yizhan_reports_client ON yizhan_reports (client_hash, created_at)",
+        "CREATE TABLE yizhan_photos ("
+        ' id text COLLATE "C" PRIMARY KEY,'
+        ' station_id text COLLATE "C" NOT NULL REFERENCES stations (id),'
+        " uploaded_by text NOT NULL, uploaded_at timestamptz NOT NULL, taken_at timestamptz,"
+        " width integer NOT NULL, height integer NOT NULL, thumb_width integer NOT NULL,"
+        " thumb_height integer NOT NULL, content_type text NOT NULL, sha256 text NOT NULL,"
+        " image bytea, thumbnail bytea, deleted_by text, deleted_at timestamptz)",
+        "CREATE INDEX yizhan_photos_station ON yizhan_photos (station_id, uploaded_at)",
+        "ALTER TABLE yizhan_audit ADD COLUMN reports jsonb",
+        "INSERT INTO yizhan_meta VALUES"
+        " ('report_salt', floor(random() * 4611686018427387904)::bigint)",
+        # Grows with every report written or resolved: serving processes reload the open
+        # reports alone when only this moved.
+        "INSERT INTO yizhan_meta VALUES ('reports_version', 0)",
+    ]
+
+
 #: Statements that take a database from schema version N-1 to N (index N-1).
 MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (
     schema_v1,
@@ -119,6 +153,7 @@ MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (
     schema_v3,
     schema_v4,
     schema_v5,
+    schema_v6,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from stations.editing.audit import AuditEntry
 from stations.editing.tokens import Token
 from stations.errors import StoreUnavailable, TokenNotFound, VersionNotFound
 from stations.model import Station, StationId
-from stations.store.base import StationsRead
+from stations.store.base import SignalsRead, StationsRead
 from stations.store.postgis.connection import Link
 from stations.store.postgis.notify import PgChangeFeed
+from stations.store.postgis.photos import PostGISPhotos
+from stations.store.postgis.reports import PostGISReports, open_signals
 from stations.store.postgis.rows import (
     AUDIT_COLUMNS,
     SELECT_STATIONS,
@@ -39,7 +42,7 @@ from stations.store.postgis.writer import PostGISWriter, get_station, meta_value
 from stations.store.writes import WritingStore, millis, now_ms
 
 
-class PostGISStore(WritingStore):
+class PostGISStore(WritingStore, PostGISPhotos, PostGISReports):
     """A StationStore on a PostgreSQL database with PostGIS, named by a libpq URL.
 
     ``create=True`` creates or migrates the schema (as ``yizhan db upgrade`` does);
@@ -81,6 +84,18 @@ class PostGISStore(WritingStore):
             else:
                 rows = conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
         return StationsRead(version, [row_to_station(r) for r in rows], complete=not delta)
+
+    def read_signals(self, since: datetime) -> SignalsRead:
+        with self._link.session() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'reports_version'")
+            version = int(meta_value(row.fetchone()))
+            return SignalsRead(version, open_signals(conn, since))
+
+    def reports_version(self) -> int:
+        with self._link.session() as conn:
+            row = conn.execute("SELECT value FROM yizhan_meta WHERE key = 'reports_version'")
+            return int(meta_value(row.fetchone()))
 
     def change_feed(self) -> PgChangeFeed:
         """A LISTEN connection of its own, announcing every committed station write."""

@@ -15,6 +15,8 @@ from typing import Any
 
 from stations.errors import StationNotFound, StoreUnavailable
 from stations.model import Station, StationDraft, StationId
+from stations.reports import Report, ReportDraft, ReportStatus
+from stations.store.postgis import reports
 from stations.store.postgis.connection import Connection
 from stations.store.postgis.rows import (
     INSERT_AUDIT,
@@ -74,6 +76,33 @@ class PostGISWriter:
         )
         self.conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, str(self.data_version)))
 
+    def reports_changed(self) -> None:
+        row = self.conn.execute(
+            "UPDATE yizhan_meta SET value = value + 1 WHERE key = 'reports_version' RETURNING value"
+        ).fetchone()
+        # Serving processes wake on the same channel and compare both versions.
+        self.conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, f"r{meta_value(row)}"))
+
+    def insert_report(self, draft: ReportDraft, client_hash: str, at: datetime) -> Report:
+        return reports.insert_report(self.conn, draft, client_hash, at)
+
+    def reports_by_clients(self, hashes: Sequence[str], since: datetime) -> list[Report]:
+        return reports.reports_by_clients(self.conn, hashes, since)
+
+    def reports_by_id(self, ids: Sequence[int]) -> list[Report]:
+        return reports.reports_by_id(self.conn, ids, lock=bool(self._lock))
+
+    def resolve(
+        self,
+        ids: Sequence[int],
+        status: ReportStatus,
+        actor: str,
+        at: datetime,
+        reason: str | None,
+        version: int | None,
+    ) -> None:
+        reports.resolve(self.conn, ids, status, actor, at, reason, version)
+
     def _values(self, write: Write) -> tuple[object, ...]:
         return station_values(write, self.data_version)
 
@@ -83,6 +112,8 @@ class PostGISWriter:
 
 
 def get_station(conn: Connection, station_id: StationId, *, lock: bool = False) -> Station:
+    if "\x00" in station_id:  # PostgreSQL text cannot hold NUL, so no stored id has one
+        raise StationNotFound(station_id)
     query = f"{SELECT_STATIONS} WHERE id = %s" + (" FOR UPDATE" if lock else "")
     row = conn.execute(query, (station_id,)).fetchone()
     if row is None:
