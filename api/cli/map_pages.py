@@ -36,6 +36,11 @@ def add_parser(commands: SubParsers) -> None:
         metavar="M[,M...]",
         help="add toggleable coverage circles of these radii in metres, e.g. 500,1000",
     )
+    mp.add_argument(
+        "--photos",
+        action="store_true",
+        help="inline each station's newest photo thumbnail (320 px JPEG) into its popup",
+    )
     mp.set_defaults(func=run)
 
 
@@ -55,13 +60,18 @@ def _coverage_radii(text: str) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
-    from api.maps.publish import publish
+    from api.maps.payload import Thumbnail
+    from api.maps.publish import newest_thumbnails, publish, publishable
     from api.maps.texts import Tiles
+    from stations.model import StationId
 
     if args.out.exists() and not args.out.is_dir():
         raise YizhanError(f"--out {args.out} is a file; give a directory to write index.html into")
+    photos: dict[StationId, Thumbnail] | None = None
     with opened_store(db, create=False) as store:
         stations = store.list_stations()
+        if args.photos:
+            photos = newest_thumbnails(store, (s.id for s in publishable(stations)))
     try:
         done = publish(
             stations,
@@ -70,12 +80,18 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
             lang=args.lang,
             coverage_m=args.coverage_m,
             by_district=args.by_district,
+            photos=photos,
         )
     except OSError as exc:
         raise YizhanError(f"cannot write the map into {args.out}: {exc.strerror or exc}") from None
     size_kb = sum(p.size_bytes for p in done.pages) / 1024
+    with_photos = (
+        ""
+        if done.photos is None
+        else f" with {done.photos.count} photo thumbnail(s) ({done.photos.kb:,} KB)"
+    )
     print(
         f"published {done.stations} active stations in {len(done.pages)} page(s), "
-        f"{size_kb:,.0f} KB: {done.index}"
+        f"{size_kb:,.0f} KB{with_photos}: {done.index}"
     )
     return 0

@@ -11,15 +11,19 @@ the one place where (lon, lat) becomes Leaflet's [lat, lon].
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from api.maps.texts import (
+    ACCESS_LABELS,
     AMENITY_ICONS,
+    ENTRY_LABELS,
     KEY_AMENITIES,
     KIND_LABELS,
     TEXT,
@@ -30,12 +34,20 @@ from api.maps.texts import (
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.geodesic import WGS84
 from stations.amenities import VOCABULARY, mask_of
-from stations.model import Kind, Station
+from stations.hours import SHANGHAI
+from stations.model import Access, Entry, Kind, Station, StationId
 
 Json = dict[str, Any]
 
-#: Columns of a station row. ``amenities`` is the vocabulary bitmask (bit i = VOCABULARY[i]);
+#: Columns of a station row. ``amenities`` is the bitmask of the listed amenities (bit i =
+#: VOCABULARY[i]), shown in the popup; ``working`` that of ``Station.working_amenities``, the one
+#: the amenity filter tests (a listed amenity missing from it is shown as out of order).
 #: ``latlng`` is the drawn position in Leaflet order; ``gcj02``/``bd09`` are [lon, lat].
+#: ``access`` indexes ``ACCESSES``, ``entry`` ``ENTRIES`` (null: not recorded); ``verified`` is
+#: the day (Asia/Shanghai, ISO) an editor last confirmed the station on site, or null;
+#: ``closure`` is null or [reopening in ms since the epoch, reopening as page text, reason or
+#: null] for a temporary closure still running when the page was built. Trailing null columns
+#: are left out of a row.
 FIELDS: Final = (
     "id",
     "name",
@@ -43,17 +55,77 @@ FIELDS: Final = (
     "latlng",
     "address",
     "amenities",
+    "working",
     "hours",
     "phone",
     "host",
     "gcj02",
     "bd09",
+    "access",
+    "entry",
+    "verified",
+    "closure",
 )
 KINDS: Final = (Kind.LOVE_STATION, Kind.SERVICE_POINT)  # a row's ``kind`` indexes this
+ACCESSES: Final = tuple(Access)  # a row's ``access`` indexes this
+ENTRIES: Final = tuple(Entry)  # a row's ``entry`` indexes this
 COORD_DECIMALS: Final = 6  # about 0.1 m, finer than any station position we hold
 #: Coverage offsets are integers in this unit: 1e-8 degree is about 1 mm.
 COVERAGE_UNIT_DEG: Final = 1e-8
-DATA_VERSION: Final = 1  # bump when FIELDS or the object's shape changes
+DATA_VERSION: Final = 2  # bump when FIELDS or the object's shape changes
+JPEG_DATA_URI: Final = "data:image/jpeg;base64,"
+_JPEG_START: Final = b"\xff\xd8\xff"
+_MONTHS_EN: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """A station photo's thumbnail as a page inlines it: the JPEG and its size in pixels."""
+
+    jpeg: bytes
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        if not self.jpeg.startswith(_JPEG_START):
+            raise ValueError("a map thumbnail must be a JPEG")
+        if self.width < 1 or self.height < 1:
+            raise ValueError("a map thumbnail needs its width and height")
+
+    def data_uri(self) -> str:
+        """``data:image/jpeg;base64,…``: what the page's ``<img src>`` gets."""
+        return JPEG_DATA_URI + base64.b64encode(self.jpeg).decode("ascii")
+
+    @property
+    def inlined_bytes(self) -> int:
+        """What the thumbnail adds to a page: the length of its data URI (ASCII)."""
+        return len(JPEG_DATA_URI) + 4 * -(-len(self.jpeg) // 3)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoSummary:
+    """The thumbnails a page inlines: how many, and the bytes their data URIs add."""
+
+    count: int
+    size_bytes: int
+
+    @property
+    def kb(self) -> int:
+        """The size as the page states it: whole KB (1,024 bytes), at least 1 for any."""
+        return max(1, (self.size_bytes + 512) // 1024) if self.size_bytes else 0
 
 
 def leaflet_latlng(lon: ArrayLike, lat: ArrayLike) -> list[list[float]]:
@@ -87,8 +159,16 @@ def page_data(
     coverage_m: Sequence[int],
     title: str,
     data_date: date | None,
+    now: datetime,
+    photos: Mapping[StationId, Thumbnail] | None = None,
 ) -> Json:
-    """The JSON object a page embeds (see the module docstring); stations as given, in order."""
+    """The JSON object a page embeds (see the module docstring); stations as given, in order.
+
+    ``now`` is the page's build time: a closure that has ended by then is left out (the page's
+    script also hides one that ends while the page is kept). ``photos`` (None: no photos on the
+    page) maps station ids to the thumbnail each popup inlines; those of other stations are
+    ignored.
+    """
     return {
         "v": DATA_VERSION,
         "lang": lang,
@@ -110,16 +190,23 @@ def page_data(
             {"code": a.code, "zh": a.zh, "en": a.en, "icon": AMENITY_ICONS[a.code]}
             for a in VOCABULARY
         ],
+        "access": [
+            {"code": access.value, "label": ACCESS_LABELS[lang][access]} for access in ACCESSES
+        ],
+        "entries": [{"code": entry.value, "label": ENTRY_LABELS[lang][entry]} for entry in ENTRIES],
         "filter": list(KEY_AMENITIES),
         "bounds": bounds_latlng(*drawn_position(stations, tiles)) if stations else None,
         "fields": list(FIELDS),
-        "stations": station_rows(stations, tiles),
+        "stations": station_rows(stations, tiles, lang=lang, now=now),
         "coverage": coverage(stations, coverage_m) if coverage_m else None,
+        "photos": None if photos is None else photo_data(stations, photos),
     }
 
 
-def station_rows(stations: Sequence[Station], tiles: Tiles) -> list[list[Any]]:
-    """One row per station, columns in ``FIELDS`` order."""
+def station_rows(
+    stations: Sequence[Station], tiles: Tiles, *, lang: Lang, now: datetime
+) -> list[list[Any]]:
+    """One row per station, columns in ``FIELDS`` order (closures ended by ``now`` left out)."""
     if not stations:
         return []
     lon = np.array([s.lon for s in stations], dtype=np.float64)
@@ -128,22 +215,91 @@ def station_rows(stations: Sequence[Station], tiles: Tiles) -> list[list[Any]]:
     gcj = _lonlat_pairs(*from_wgs84(lon, lat, CoordinateSystem.GCJ02))
     bd = _lonlat_pairs(*from_wgs84(lon, lat, CoordinateSystem.BD09))
     kind_index = {kind: i for i, kind in enumerate(KINDS)}
+    access_index = {access: i for i, access in enumerate(ACCESSES)}
+    entry_index = {entry: i for i, entry in enumerate(ENTRIES)}
     return [
-        [
+        _without_trailing_nulls(
             s.id,
             s.name,
             kind_index[s.kind],
             drawn[i],
             s.address,
             mask_of(s.amenities),
+            mask_of(s.working_amenities),
             s.opening_hours,
             s.phone,
             s.host,
             gcj[i],
             bd[i],
-        ]
+            access_index[s.access],
+            None if s.entry is None else entry_index[s.entry],
+            verified_day(s),
+            closure(s, lang=lang, now=now),
+        )
         for i, s in enumerate(stations)
     ]
+
+
+def _without_trailing_nulls(*columns: Any) -> list[Any]:
+    """A row without its trailing None columns (the page reads a missing one as null): most
+    stations have no entry recorded, no verification and no closure, 15 bytes each."""
+    row = list(columns)
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def verified_day(station: Station) -> str | None:
+    """The day (Asia/Shanghai, ISO) an editor last confirmed the station on site, or None."""
+    if station.verified_at is None:
+        return None
+    return station.verified_at.astimezone(SHANGHAI).date().isoformat()
+
+
+def closure(station: Station, *, lang: Lang, now: datetime) -> list[Any] | None:
+    """[reopening in ms since the epoch, reopening as page text, reason or None] for a
+    temporary closure that has not ended by ``now``; None otherwise."""
+    until = station.closed_until
+    if until is None or until <= now:
+        return None
+    return [
+        round(until.timestamp() * 1000),
+        local_time_text(until, lang=lang, now=now),
+        station.closure_reason or None,
+    ]
+
+
+def local_time_text(at: datetime, *, lang: Lang, now: datetime) -> str:
+    """``at`` in Asia/Shanghai as a page shows it: ``12月24日 18:00`` / ``24 Dec 18:00``, with
+    the year when it is not that of ``now`` (``2027年1月3日 08:30`` / ``3 Jan 2027 08:30``)."""
+    local = at.astimezone(SHANGHAI)
+    other_year = local.year != now.astimezone(SHANGHAI).year
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if lang == "zh":
+        year = f"{local.year}年" if other_year else ""
+        return f"{year}{local.month}月{local.day}日 {clock}"
+    year = f" {local.year}" if other_year else ""
+    return f"{local.day} {_MONTHS_EN[local.month - 1]}{year} {clock}"
+
+
+def photo_summary(
+    stations: Sequence[Station], photos: Mapping[StationId, Thumbnail]
+) -> PhotoSummary:
+    """How many thumbnails a page of ``stations`` inlines, and the bytes they add."""
+    inlined = [photos[s.id] for s in stations if s.id in photos]
+    return PhotoSummary(count=len(inlined), size_bytes=sum(t.inlined_bytes for t in inlined))
+
+
+def photo_data(stations: Sequence[Station], photos: Mapping[StationId, Thumbnail]) -> Json:
+    """The page's photos: per station id [data URI, width, height], with their count, the
+    bytes the data URIs add and that size in KB (what the page states)."""
+    summary = photo_summary(stations, photos)
+    by_id = {
+        s.id: [photos[s.id].data_uri(), photos[s.id].width, photos[s.id].height]
+        for s in stations
+        if s.id in photos
+    }
+    return {"count": summary.count, "bytes": summary.size_bytes, "kb": summary.kb, "byId": by_id}
 
 
 def coverage(stations: Sequence[Station], radii_m: Sequence[int]) -> Json:

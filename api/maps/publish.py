@@ -4,6 +4,9 @@ Only ``active`` stations are published: a ``closed_temporarily`` station is left
 map or a saved page cannot say when it reopens, and would send a rider to a shut door), as the
 ``export`` command does. Every page is written to a temporary file and renamed into place, so a
 reader never sees half a page.
+
+With photos (``yizhan map --photos``), each station's newest photo's thumbnail is inlined into
+its popup as a ``data:`` JPEG, and each page states how many it holds and the bytes they add.
 """
 
 from __future__ import annotations
@@ -12,19 +15,24 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from hashlib import sha256
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from api.maps.inert import html_text
+from api.maps.payload import PhotoSummary, Thumbnail, photo_summary
 from api.maps.render import page_html, render_map
 from api.maps.texts import TEXT, Lang, Tiles
+from stations.errors import PhotoNotFound, StationNotFound
 from stations.hours import SHANGHAI
-from stations.model import Station, Status
+from stations.model import Station, StationId, Status
+
+if TYPE_CHECKING:
+    from stations.store.photos import PhotoStore
 
 INDEX: Final = "index.html"
 _DISTRICT_PAGE: Final = re.compile(r"^district-(\d{6}|x[0-9a-f]{12})\.html$")
@@ -42,6 +50,7 @@ class Publication:
     index: Path
     pages: tuple[Page, ...]  # every file written, the index included
     stations: int  # active stations published
+    photos: PhotoSummary | None = None  # the thumbnails inlined, over all pages; None: none asked
 
 
 def publishable(stations: Sequence[Station]) -> list[Station]:
@@ -64,6 +73,27 @@ def district_page_name(district_code: str) -> str:
     return f"district-x{sha256(district_code.encode('utf-8')).hexdigest()[:12]}.html"
 
 
+def newest_thumbnails(
+    store: PhotoStore, station_ids: Iterable[StationId]
+) -> dict[StationId, Thumbnail]:
+    """Each station's newest photo's thumbnail, for the stations that have one. A photo deleted
+    while we read gives way to the next newest (and a station gone, to none)."""
+    thumbnails: dict[StationId, Thumbnail] = {}
+    for station_id in station_ids:
+        try:
+            photos = store.photos_of(station_id)
+        except StationNotFound:
+            continue
+        for photo in photos:
+            try:
+                jpeg = store.photo_bytes(photo.id, "thumbnail")
+            except PhotoNotFound:
+                continue
+            thumbnails[station_id] = Thumbnail(jpeg, photo.thumb_width, photo.thumb_height)
+            break
+    return thumbnails
+
+
 def publish(
     stations: Sequence[Station],
     out_dir: Path,
@@ -72,6 +102,8 @@ def publish(
     lang: Lang = "zh",
     coverage_m: Sequence[int] = (),
     by_district: bool = False,
+    photos: Mapping[StationId, Thumbnail] | None = None,
+    now: datetime | None = None,
 ) -> Publication:
     """Write the map page(s) of the active ``stations`` into ``out_dir`` (created if missing).
 
@@ -79,11 +111,21 @@ def publish(
     ``district-<adcode>.html`` per district and ``index.html`` linking them with their counts.
     District pages left from an earlier publication into the same directory are removed, so a
     district that lost its last station does not keep a stale page. Every page shows the same
-    data date: that of the newest change among the published stations.
+    data date: that of the newest change among the published stations. ``photos`` (station
+    id → thumbnail, e.g. from ``newest_thumbnails``) inlines them into the popups; ``now`` is
+    the build time closures are compared with (default: the current time).
     """
     published = publishable(stations)
     when = data_date_of(published)
-    render = partial(render_map, tiles=tiles, lang=lang, coverage_m=coverage_m, data_date=when)
+    render = partial(
+        render_map,
+        tiles=tiles,
+        lang=lang,
+        coverage_m=coverage_m,
+        data_date=when,
+        now=datetime.now(UTC) if now is None else now,
+        photos=photos,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[Page] = []
     if by_district:
@@ -97,7 +139,12 @@ def publish(
         index_html = page_html(render(published))
     pages.append(_write(out_dir / INDEX, index_html, len(published)))
     _remove_stale_district_pages(out_dir, keep={p.path.name for p in pages})
-    return Publication(index=out_dir / INDEX, pages=tuple(pages), stations=len(published))
+    return Publication(
+        index=out_dir / INDEX,
+        pages=tuple(pages),
+        stations=len(published),
+        photos=None if photos is None else photo_summary(published, photos),
+    )
 
 
 def district_index_html(counts: Counter[str], *, lang: Lang, data_date: date | None) -> str:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import folium
@@ -28,9 +28,9 @@ from folium.template import Template
 
 from api.maps.assets import page_assets
 from api.maps.inert import html_text, script_json
-from api.maps.payload import leaflet_latlng, page_data
+from api.maps.payload import Thumbnail, leaflet_latlng, page_data
 from api.maps.texts import TEXT, TILE_SOURCES, Lang, Tiles
-from stations.model import Station, Status
+from stations.model import Station, StationId, Status
 
 DATA_ELEMENT_ID: Final = "yizhan-data"
 _CHINA_CENTRE: Final = (105.0, 35.0)  # (lon, lat): the view of a page with no station
@@ -86,6 +86,8 @@ def render_map(
     coverage_m: Sequence[int] = (),
     title: str | None = None,
     data_date: date | None = None,
+    now: datetime | None = None,
+    photos: Mapping[StationId, Thumbnail] | None = None,
 ) -> StationMap:
     """Build, but do not save, the map of the ``active`` stations among ``stations``.
 
@@ -93,11 +95,21 @@ def render_map(
     ``coverage_m`` adds one toggleable (initially hidden) layer of geodesic circles per radius
     in metres. ``title`` defaults to the page title for ``lang``. Every string from the data is
     embedded as inert JSON (``api.maps.inert``). No stations gives a page that says so.
+    ``now`` (aware; default: the current time) is the build time: closures that have ended by
+    then are not shown. ``photos`` inlines one thumbnail per station id into its popup (as a
+    ``data:`` image); None, the default, adds nothing.
     """
     published = sorted((s for s in stations if s.status is Status.ACTIVE), key=lambda s: s.id)
     title = title or TEXT[lang]["title"]
     data = page_data(
-        published, tiles=tiles, lang=lang, coverage_m=coverage_m, title=title, data_date=data_date
+        published,
+        tiles=tiles,
+        lang=lang,
+        coverage_m=coverage_m,
+        title=title,
+        data_date=data_date,
+        now=datetime.now(UTC) if now is None else now,
+        photos=photos,
     )
     m = StationMap(
         lang=lang,

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Final, Literal, NamedTuple
 
 from geo.crs import CoordinateSystem
-from stations.model import Kind
+from stations.model import Access, Entry, Kind
 
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
@@ -92,7 +92,40 @@ KIND_LABELS: Final[dict[Lang, dict[Kind, str]]] = {
     "en": {Kind.LOVE_STATION: "Love station (rest stop)", Kind.SERVICE_POINT: "Service point"},
 }
 
-#: Page text. ``{n}``, ``{shown}``, ``{r}``, ``{m}`` are filled in by the page's script.
+ACCESS_LABELS: Final[dict[Lang, dict[Access, str]]] = {
+    "zh": {
+        Access.PUBLIC: "所有人",
+        Access.OUTDOOR_WORKERS: "户外劳动者（快递员、外卖骑手、环卫工人等）",
+        Access.UNION_MEMBERS: "仅限本工会会员",
+    },
+    "en": {
+        Access.PUBLIC: "everyone",
+        Access.OUTDOOR_WORKERS: "outdoor workers (couriers, delivery riders, street cleaners, …)",
+        Access.UNION_MEMBERS: "members of the host union only",
+    },
+}
+
+ENTRY_LABELS: Final[dict[Lang, dict[Entry, str]]] = {
+    "zh": {
+        Entry.WALK_IN: "直接进入",
+        Entry.ASK_STAFF: "请找工作人员",
+        Entry.PHONE_AHEAD: "请提前电话联系",
+        Entry.QR_CODE: "扫码进入",
+        Entry.FACE_SCAN: "刷脸进入",
+        Entry.ID_CARD: "凭证件进入",
+    },
+    "en": {
+        Entry.WALK_IN: "walk in",
+        Entry.ASK_STAFF: "ask the staff",
+        Entry.PHONE_AHEAD: "phone ahead",
+        Entry.QR_CODE: "scan the QR code",
+        Entry.FACE_SCAN: "face scan",
+        Entry.ID_CARD: "show an ID card",
+    },
+}
+
+#: Page text. ``{n}``, ``{shown}``, ``{r}``, ``{m}``, ``{date}``, ``{until}``, ``{reason}`` and
+#: ``{kb}`` are filled in by the page's script (each value as text, never as markup).
 TEXT: Final[dict[Lang, dict[str, str]]] = {
     "zh": {
         "title": "驿站地图：户外劳动者休息点",
@@ -111,6 +144,13 @@ TEXT: Final[dict[Lang, dict[str, str]]] = {
         "phone": "电话",
         "host": "主办单位",
         "no_amenities": "未登记设施",
+        "access": "开放对象",
+        "entry": "进入方式",
+        "verified": "已核实 {date}",
+        "closed_until": "暂停开放至 {until}",
+        "closed_until_reason": "暂停开放至 {until}：{reason}",
+        "out_of_order": "故障",
+        "photo_note": "含 {n} 张照片缩略图，共 {kb} KB",
         "nav_amap": "高德导航",
         "nav_baidu": "百度地图",
         "locate": "定位我的位置",
@@ -141,6 +181,13 @@ TEXT: Final[dict[Lang, dict[str, str]]] = {
         "phone": "Phone",
         "host": "Host",
         "no_amenities": "no amenities recorded",
+        "access": "Who may use it",
+        "entry": "How to get in",
+        "verified": "verified {date}",
+        "closed_until": "Closed until {until}",
+        "closed_until_reason": "Closed until {until}: {reason}",
+        "out_of_order": "out of order",
+        "photo_note": "Photo thumbnails on this page: {n} ({kb} KB)",
         "nav_amap": "Navigate (Amap)",
         "nav_baidu": "Baidu Maps",
         "locate": "Show my location",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from stations.amenities import BY_CODE
 from stations.model import Kind, Station, Status
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.stores import open_client
+from tests.api.test_map_popups import closed_station, thumbnail
 from tests.api.test_map_render import HOSTILE, make_station, synthetic_stations
 
 pytestmark = pytest.mark.browser
@@ -270,6 +272,73 @@ def test_hostile_names_show_as_literal_text_and_nothing_runs(
     assert v.js("yizhan.data.stations.length") == len(HOSTILE)
     v.assert_clean()
     assert v.dialogs == []
+
+
+# -- closures, amenities out of order, photos ---------------------------------------------------
+
+
+def test_a_closed_station_with_a_broken_amenity_and_a_photo(
+    visit: Callable[..., Visit], tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    built = now - timedelta(days=1)  # the page was built yesterday
+    closed = closed_station(1, closed_until=now + timedelta(days=30))
+    working = make_station(2, amenities=("water", "heating"))
+    # Closed when the page was built, open again by the time it is viewed.
+    reopened = make_station(3, closed_until=now - timedelta(hours=1), closure_reason="停电")
+    thumb = thumbnail()
+    v = visit(
+        published(tmp_path, [closed, working, reopened], photos={closed.id: thumb}, now=built)
+    )
+    text = TEXT["zh"]
+    data = v.js("yizhan.data")
+    assert v.page.text_content(".yz-photo-note") == text["photo_note"].format(
+        n=1, kb=data["photos"]["kb"]
+    )
+
+    click_station(v, closed.id)
+    popup = v.page.locator(".yz-popup")
+    until = data["stations"][0][data["fields"].index("closure")][1]
+    assert popup.locator(".yz-closure").text_content() == f"暂停开放至 {until}：供暖检修"
+    heating = popup.locator("li[data-amenity=heating]")
+    assert heating.get_attribute("class") == "yz-broken"
+    assert heating.locator(".yz-broken-label").text_content() == text["out_of_order"]
+    assert "line-through" in heating.locator(".yz-amenity-name").evaluate(
+        "node => getComputedStyle(node).textDecorationLine"
+    )
+    assert popup.locator("li[data-amenity=water]").get_attribute("class") is None
+    assert popup.locator(".yz-verified").text_content() == "已核实 2026-11-30"
+    popup_text = popup.text_content() or ""
+    assert "户外劳动者" in popup_text and "扫码进入" in popup_text
+    img = popup.locator("img.yz-photo")
+    img.evaluate("node => node.decode()")
+    assert img.evaluate("node => [node.naturalWidth, node.naturalHeight]") == [
+        thumb.width,
+        thumb.height,
+    ]
+    assert img.get_attribute("alt") == closed.name
+    assert img.get_attribute("width") == str(thumb.width)
+    assert (img.get_attribute("src") or "").startswith("data:image/jpeg;base64,")
+
+    assert data["stations"][2][data["fields"].index("closure")] is not None  # the page hides it
+    click_station(v, reopened.id)
+    assert v.page.locator(".yz-popup .yz-closure").count() == 0
+    assert v.page.locator(".yz-popup img").count() == 0
+
+    # The filter counts working amenities: heating out of order does not qualify a station.
+    v.page.check(".yz-filter input[value=heating]")
+    assert v.page.get_attribute("#yz-count", "data-shown") == "1"
+    assert v.js(
+        "ids => ids.map(id => yizhan.cluster.hasLayer(yizhan.marker(id)))",
+        [
+            closed.id,
+            working.id,
+            reopened.id,
+        ],
+    ) == [False, True, False]
+    v.page.uncheck(".yz-filter input[value=heating]")
+    assert v.page.get_attribute("#yz-count", "data-shown") == "3"
+    v.assert_clean()
 
 
 # -- Amap tiles: GCJ-02 ------------------------------------------------------------------------

@@ -113,8 +113,12 @@ def embedded_data(html: str) -> dict[str, Any]:
 
 
 def rows_by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Rows as dicts; a trailing column a row leaves out (a null) is None."""
     fields = data["fields"]
-    return {row[0]: dict(zip(fields, row, strict=True)) for row in data["stations"]}
+    return {
+        row[0]: dict(zip(fields, row + [None] * (len(fields) - len(row)), strict=True))
+        for row in data["stations"]
+    }
 
 
 def render(stations: Sequence[Station], **kwargs: Any) -> str:
@@ -298,12 +302,14 @@ def test_the_same_data_gives_the_same_bytes(demo_stations: list[Station]) -> Non
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:24]))
 def test_hostile_text_goes_in_as_data_and_comes_out_unchanged(text: str) -> None:
     fields = ("name", "address", "phone", "host", "opening_hours", "district_code")
-    hostile = make_station(1, **dict.fromkeys(fields, text))
-    benign = make_station(1, **dict.fromkeys(fields, "x"))
+    closed = {"closed_until": datetime(2099, 1, 1, tzinfo=UTC)}
+    hostile = make_station(1, **dict.fromkeys(fields, text), **closed, closure_reason=text)
+    benign = make_station(1, **dict.fromkeys(fields, "x"), **closed, closure_reason="x")
     page = render([hostile])
     (block,) = DATA_RE.findall(page)
     row = rows_by_id(json.loads(block))[hostile.id]
     assert [row[k] for k in ("name", "address", "phone", "host", "hours")] == [text] * 5
+    assert row["closure"][2] == text
     # Only the data block differs from a harmless station's page, and it holds no markup.
     assert DATA_RE.sub("", page) == DATA_RE.sub("", render([benign]))
     assert not set("<>&\u2028\u2029") & set(block)

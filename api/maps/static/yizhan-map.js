@@ -3,8 +3,9 @@
  * locate-me and optional coverage circles.
  *
  * Station data is inert here: strings from the data are only ever set with textContent, as
- * DOM properties (title), or as URL parameters through encodeURIComponent behind a fixed
- * https:// or tel: prefix. Nothing from the data goes through innerHTML.
+ * DOM properties (title, alt), or as URL parameters through encodeURIComponent behind a fixed
+ * https:// or tel: prefix. Nothing from the data goes through innerHTML. The one image source
+ * is a photo thumbnail Python encoded itself, and only a data:image/jpeg;base64 URI is used.
  * Positions arrive already converted (tile datum, Leaflet [lat, lon] order) by Python.
  */
 (function () {
@@ -84,6 +85,8 @@
       amenityByCode[a.code] = a;
     });
     var state = { mask: 0 };
+    var photos = (data.photos && data.photos.byId) || {};
+    var JPEG_URI = "data:image/jpeg;base64,";
 
     function amenityLabel(a) {
       return data.lang === "en" ? a.en + " · " + a.zh : a.zh + " · " + a.en;
@@ -157,14 +160,47 @@
         "&coord_type=bd09ll&output=html&src=yizhan";
     }
 
+    // A temporary closure still running on the viewer's clock (the page may be kept long after
+    // it was built: Python left out the closures over by then, this hides the ones over since).
+    // Rows leave out trailing null columns: a missing closure (or entry, verified) is undefined.
+    function closureNow(row) {
+      var closure = row[F.closure];
+      return closure && Date.now() < closure[0] ? closure : null;
+    }
+
+    function photoImage(row) {
+      var photo = Object.prototype.hasOwnProperty.call(photos, row[F.id]) ? photos[row[F.id]] : null;
+      if (!photo || typeof photo[0] !== "string" || photo[0].indexOf(JPEG_URI) !== 0) {
+        return null;
+      }
+      var img = el("img", "yz-photo");
+      img.width = photo[1];  // reserves the space before the image is decoded
+      img.height = photo[2];
+      img.alt = row[F.name];  // a DOM property: inert
+      img.src = photo[0];
+      return img;
+    }
+
     function popupContent(row) {
       var box = el("div", "yz-popup");
       box.setAttribute("data-station-id", row[F.id]);
       box.appendChild(el("h3", "yz-name", row[F.name]));
       box.appendChild(el("p", "yz-kind", data.kinds[row[F.kind]].label));
+      var closure = closureNow(row);
+      if (closure) {
+        var closed = el("p", "yz-closure", closure[2] ?
+          fill(T.closed_until_reason, { until: closure[1], reason: closure[2] }) :
+          fill(T.closed_until, { until: closure[1] }));
+        closed.setAttribute("role", "note");
+        box.appendChild(closed);
+      }
+      var img = photoImage(row);
+      if (img) { box.appendChild(img); }
       var list = el("dl");
       field(list, T.address, row[F.address]);
       field(list, T.hours, row[F.hours] || T.hours_unknown);
+      field(list, T.access, data.access[row[F.access]].label);
+      if (row[F.entry] != null) { field(list, T.entry, data.entries[row[F.entry]].label); }
       var phone = row[F.phone];
       var digits = phone ? String(phone).replace(/[^0-9+]/g, "") : "";
       field(list, T.phone, phone, digits ? "tel:" + digits : null);
@@ -172,17 +208,29 @@
       box.appendChild(list);
       var ul = el("ul", "yz-amenities");
       data.amenities.forEach(function (a) {
-        if (row[F.amenities] & amenityBit[a.code]) {
-          var li = el("li");
+        var bit = amenityBit[a.code];
+        if (row[F.amenities] & bit) {
+          var broken = !(row[F.working] & bit);
+          var li = el("li", broken ? "yz-broken" : null);
           li.setAttribute("data-amenity", a.code);
-          li.appendChild(el("span", "yz-icon", a.icon));
-          li.appendChild(document.createTextNode(" " + amenityLabel(a)));
+          var name = el("span", "yz-amenity-name");
+          name.appendChild(el("span", "yz-icon", a.icon));
+          name.appendChild(document.createTextNode(" " + amenityLabel(a)));
+          li.appendChild(name);
+          if (broken) {
+            li.setAttribute("data-out-of-order", "");
+            li.appendChild(document.createTextNode(" "));
+            li.appendChild(el("span", "yz-broken-label", T.out_of_order));
+          }
           ul.appendChild(li);
         }
       });
       if (!ul.firstChild) { ul.appendChild(el("li", "yz-none", T.no_amenities)); }
       box.appendChild(el("p", "yz-label", T.amenities));
       box.appendChild(ul);
+      if (row[F.verified]) {
+        box.appendChild(el("p", "yz-verified", fill(T.verified, { date: row[F.verified] })));
+      }
       var nav = el("p", "yz-nav");
       [[T.nav_amap, amapUrl(row), "amap"], [T.nav_baidu, baiduUrl(row), "baidu"]].forEach(
         function (link) {
@@ -244,8 +292,9 @@
 
     // -- filtering -----------------------------------------------------------------------
     function kindShown(k) { return map.hasLayer(kindLayers[k]); }
+    // The filter counts working amenities only: one out of order does not qualify a station.
     function shown(row) {
-      return (row[F.amenities] & state.mask) === state.mask && kindShown(row[F.kind]);
+      return (row[F.working] & state.mask) === state.mask && kindShown(row[F.kind]);
     }
     var countNode = el("span", "yz-count");
     countNode.id = "yz-count";
@@ -284,6 +333,10 @@
           meta.appendChild(el("time", "yz-date", data.dataDate));
         }
         panel.appendChild(meta);
+        if (data.photos && data.photos.count) {
+          panel.appendChild(el("p", "yz-photo-note",
+            fill(T.photo_note, { n: data.photos.count, kb: data.photos.kb })));
+        }
         if (!rows.length) { panel.appendChild(el("p", "yz-empty", T.no_stations)); }
 
         var filter = el("details", "yz-filter");
