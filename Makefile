@@ -9,7 +9,7 @@ PORT   ?= 8000
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint bench bench-national bench-http bench-batch bench-all venv clean chromium postgres
+.PHONY: run test lint bench bench-national bench-http bench-batch bench-field-truth bench-all venv clean chromium postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +68,10 @@ bench-http: $(VENV)/.installed-test
 bench-batch: $(VENV)/.installed-test
 	$(BIN)/python bench/batch.py
 
-bench-all: bench bench-national bench-http bench-batch
+bench-field-truth: $(VENV)/.installed-test postgres
+	$(BIN)/python bench/field_truth.py
+
+bench-all: bench bench-national bench-http bench-batch bench-field-truth
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
@@ -69,6 +69,23 @@ class Report:
     resolved_at: datetime | None = None
     resolution_reason: str | None = None
     resolved_in_version: int | None = None  # the station version an accepted report made
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How an editor resolved reports: accepted (in the station version it wrote, or the one
+    it found when nothing changed) or dismissed with a reason."""
+
+    status: ReportStatus
+    actor: str
+    at: datetime
+    reason: str | None
+    version: int | None
+
+    def of(self, report: Report) -> Report:
+        """``report`` as resolved."""
+        return replace(report, status=self.status, resolved_by=self.actor, resolved_at=self.at,
+                       resolution_reason=self.reason, resolved_in_version=self.version)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,11 @@ write transaction: a report and the station change it causes commit together."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from stations.model import StationId
+from stations.model import Category, StationId
 from stations.reports import Report, ReportStatus
 
 
@@ -39,6 +40,19 @@ class ReportPage:
     reports: list[ListedReport]
     matched: int
     counts: dict[str, int] = field(default_factory=dict)
+
+
+def report_page(
+    rows: Sequence[tuple[Report, object, object]], counts: Iterable[Sequence[object]]
+) -> ReportPage:
+    """A page from (report, station name, district) rows and (category, count) rows, the
+    counts in the categories' order."""
+    listed = [ListedReport(report, str(name), str(district)) for report, name, district in rows]
+    by_category = {str(c): int(str(n)) for c, n in counts}
+    ordered: dict[str, int] = {
+        c.value: by_category[c.value] for c in Category if c.value in by_category
+    }
+    return ReportPage(listed, sum(ordered.values()), dict(ordered))
 
 
 class ReportReader(Protocol):

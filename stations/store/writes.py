@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
@@ -35,7 +35,14 @@ from stations.errors import (
     VersionMismatch,
 )
 from stations.model import Station, StationDraft, StationId, Status
-from stations.reports import DEDUPE_WINDOW, RATE_WINDOW, Report, ReportDraft, ReportStatus
+from stations.reports import (
+    DEDUPE_WINDOW,
+    RATE_WINDOW,
+    Report,
+    ReportDraft,
+    ReportStatus,
+    Resolution,
+)
 from stations.store.base import ImportCounts, Outcome, SaveResult
 
 CHUNK: Final = 1000  # drafts an import reads and writes at a time, and per progress report
@@ -155,15 +162,7 @@ class Writer(Protocol):
         """The reports among ``ids`` (locked until the commit in a committing transaction)."""
         ...
 
-    def resolve(
-        self,
-        ids: Sequence[int],
-        status: ReportStatus,
-        actor: str,
-        at: datetime,
-        reason: str | None,
-        version: int | None,
-    ) -> None: ...
+    def resolve(self, ids: Sequence[int], resolution: Resolution) -> None: ...
 
 
 def apply(writer: Writer, writes: Sequence[Write]) -> None:
@@ -355,14 +354,10 @@ class WritingStore(ABC):
                     writer.finish([draft], at)
                 version = current.version if write is None else write.version
             status = ReportStatus.DISMISSED if accept is None else ReportStatus.ACCEPTED
-            writer.resolve(ids, status, actor, at, reason, version)
+            resolution = Resolution(status, actor, at, reason, version)
+            writer.resolve(ids, resolution)
             writer.reports_changed()
-            resolved = [
-                replace(r, status=status, resolved_by=actor, resolved_at=at,
-                        resolution_reason=reason, resolved_in_version=version)
-                for r in reports
-            ]  # fmt: skip
-            return writer.get(station_id), resolved
+            return writer.get(station_id), [resolution.of(r) for r in reports]
 
 
 def _check_open(station_id: StationId, reports: Sequence[Report]) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from stations.editing.tokens import Role, Token, new_secret, secret_hash
@@ -151,6 +152,27 @@ def admin_env(
             store.close()
     with open_client(db) as client:
         yield AdminEnv(client, db, secrets)
+
+
+@contextmanager
+def env_on(request: pytest.FixtureRequest, directory: Path) -> Iterator[AdminEnv]:
+    """``admin_env`` on the store ``request.param`` names: "geopackage" (a file in
+    ``directory``) or "postgis" (a fresh schema of the session's server, dropped after)."""
+    if request.param == "geopackage":
+        with admin_env(directory) as env:
+            yield env
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.new_schema()
+    try:
+        with admin_env(directory, db_url=url) as env:
+            yield env
+    finally:
+        server.drop_schema(url)
+
+
+#: Parameters of a module fixture that runs its tests on both stores (see ``env_on``).
+BOTH_STORES: Final = ["geopackage", "postgis"]
 
 
 def bearer(secret: str) -> dict[str, str]:

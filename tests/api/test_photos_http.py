@@ -17,9 +17,8 @@ import pytest
 from PIL import Image
 
 from stations.editing.photos import MAX_PHOTO_BYTES, MAX_SIDE_PX, THUMB_SIDE_PX
-from tests.api.admin_fixtures import WEIYANG, AdminEnv, admin_env, create
+from tests.api.admin_fixtures import BOTH_STORES, WEIYANG, AdminEnv, create, env_on
 from tests.api.problem import assert_problem
-from tests.pg import PgServer
 from tests.stations.test_photos import SCRIPT, png_declaring, truncated
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
@@ -29,22 +28,12 @@ GPS_MARK = b"ASCII\x00\x00\x00YIZHAN-GPS-MARK"  # a string only the GPS IFD carr
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@pytest.fixture(scope="module", params=["geopackage", "postgis"])
+@pytest.fixture(scope="module", params=BOTH_STORES)
 def env(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AdminEnv]:
-    directory = tmp_path_factory.mktemp("photos")
-    if request.param == "geopackage":
-        with admin_env(directory) as env:
-            yield env
-        return
-    server: PgServer = request.getfixturevalue("pg_server")
-    url = server.new_schema()
-    try:
-        with admin_env(directory, db_url=url) as env:
-            yield env
-    finally:
-        server.drop_schema(url)
+    with env_on(request, tmp_path_factory.mktemp("photos")) as env:
+        yield env
 
 
 @pytest.fixture

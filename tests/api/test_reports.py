@@ -15,36 +15,26 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.admin_fixtures import (
+    BOTH_STORES,
     WEIYANG,
     AdminEnv,
-    admin_env,
     create,
+    env_on,
     fetch,
     history,
     if_match,
 )
 from tests.api.problem import assert_problem
-from tests.pg import PgServer
 
 _addresses = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(1, 250), repeat=3))
 
 
-@pytest.fixture(scope="module", params=["geopackage", "postgis"])
+@pytest.fixture(scope="module", params=BOTH_STORES)
 def env(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AdminEnv]:
-    directory = tmp_path_factory.mktemp("reports")
-    if request.param == "geopackage":
-        with admin_env(directory) as env:
-            yield env
-        return
-    server: PgServer = request.getfixturevalue("pg_server")
-    url = server.new_schema()
-    try:
-        with admin_env(directory, db_url=url) as env:
-            yield env
-    finally:
-        server.drop_schema(url)
+    with env_on(request, tmp_path_factory.mktemp("reports")) as env:
+        yield env
 
 
 def rider(env: AdminEnv, address: str | None = None) -> TestClient:

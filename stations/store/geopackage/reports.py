@@ -12,9 +12,9 @@ from typing import Final
 
 from stations.errors import ReportNotFound
 from stations.model import Category, ReportSignal, StationId
-from stations.reports import Report, ReportDraft, ReportStatus
+from stations.reports import Report, ReportDraft, ReportStatus, Resolution
 from stations.store.geopackage.format import LAYER, gpkg_datetime, parse_datetime
-from stations.store.reports import ListedReport, ReportFilter, ReportPage
+from stations.store.reports import ReportFilter, ReportPage, report_page
 
 _COLUMNS: Final = (
     "r.id, r.station_id, r.category, r.amenity, r.note, r.client_hash, r.created_at, r.status,"
@@ -69,19 +69,12 @@ def reports_by_id(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Report]:
     return [row_to_report(r) for r in conn.execute(query, list(ids)).fetchall()]
 
 
-def resolve(
-    conn: sqlite3.Connection,
-    ids: Sequence[int],
-    status: ReportStatus,
-    actor: str,
-    at: datetime,
-    reason: str | None,
-    version: int | None,
-) -> None:
+def resolve(conn: sqlite3.Connection, ids: Sequence[int], resolution: Resolution) -> None:
+    r = resolution
     conn.executemany(
         "UPDATE yizhan_reports SET status = ?, resolved_by = ?, resolved_at = ?,"
         " resolution_reason = ?, resolved_in_version = ? WHERE id = ?",
-        [(status.value, actor, gpkg_datetime(at), reason, version, i) for i in ids],
+        [(r.status.value, r.actor, gpkg_datetime(r.at), r.reason, r.version, i) for i in ids],
     )
 
 
@@ -118,12 +111,7 @@ class GeoPackageReports:
             counts = self._conn.execute(
                 f"SELECT r.category, count(*) {joined} GROUP BY r.category", params
             ).fetchall()
-        listed = [ListedReport(row_to_report(r[:12]), str(r[12]), str(r[13])) for r in rows]
-        by_category = {str(c): int(n) for c, n in counts}
-        ordered: dict[str, int] = {
-            c.value: by_category[c.value] for c in Category if c.value in by_category
-        }
-        return ReportPage(listed, sum(ordered.values()), ordered)
+        return report_page([(row_to_report(r[:12]), r[12], r[13]) for r in rows], counts)
 
     def report(self, report_id: int) -> Report:
         with self._lock:

@@ -14,7 +14,7 @@ from typing import Final
 
 from stations.errors import StationNotFound
 from stations.model import Station, StationDraft, StationId
-from stations.reports import Report, ReportDraft, ReportStatus
+from stations.reports import Report, ReportDraft, Resolution
 from stations.store.geopackage import reports
 from stations.store.geopackage.format import LAYER, gpkg_datetime
 from stations.store.geopackage.rows import (
@@ -95,16 +95,8 @@ class GeoPackageWriter:
     def reports_by_id(self, ids: Sequence[int]) -> list[Report]:
         return reports.reports_by_id(self.conn, ids)
 
-    def resolve(
-        self,
-        ids: Sequence[int],
-        status: ReportStatus,
-        actor: str,
-        at: datetime,
-        reason: str | None,
-        version: int | None,
-    ) -> None:
-        reports.resolve(self.conn, ids, status, actor, at, reason, version)
+    def resolve(self, ids: Sequence[int], resolution: Resolution) -> None:
+        reports.resolve(self.conn, ids, resolution)
 
 
 def get_station(conn: sqlite3.Connection, station_id: StationId) -> Station:

@@ -10,9 +10,9 @@ from typing import Any, Final
 
 from stations.errors import ReportNotFound
 from stations.model import Category, ReportSignal, StationId
-from stations.reports import Report, ReportDraft, ReportStatus
+from stations.reports import Report, ReportDraft, ReportStatus, Resolution
 from stations.store.postgis.connection import Connection, Link
-from stations.store.reports import ListedReport, ReportFilter, ReportPage
+from stations.store.reports import ReportFilter, ReportPage, report_page
 
 _COLUMNS: Final = (
     "r.id, r.station_id, r.category, r.amenity, r.note, r.client_hash, r.created_at, r.status,"
@@ -62,19 +62,12 @@ def reports_by_id(conn: Connection, ids: Sequence[int], *, lock: bool = False) -
     return [row_to_report(r) for r in conn.execute(query, (list(ids),)).fetchall()]
 
 
-def resolve(
-    conn: Connection,
-    ids: Sequence[int],
-    status: ReportStatus,
-    actor: str,
-    at: datetime,
-    reason: str | None,
-    version: int | None,
-) -> None:
+def resolve(conn: Connection, ids: Sequence[int], resolution: Resolution) -> None:
+    r = resolution
     conn.execute(
         "UPDATE yizhan_reports SET status = %s, resolved_by = %s, resolved_at = %s,"
         " resolution_reason = %s, resolved_in_version = %s WHERE id = ANY(%s)",
-        (status.value, actor, at, reason, version, list(ids)),
+        (r.status.value, r.actor, r.at, r.reason, r.version, list(ids)),
     )
 
 
@@ -111,12 +104,7 @@ class PostGISReports:
             counts = conn.execute(
                 f"SELECT r.category, count(*) {joined} GROUP BY r.category", params
             ).fetchall()
-        listed = [ListedReport(row_to_report(r[:12]), r[12], r[13]) for r in rows]
-        by_category = {str(c): int(n) for c, n in counts}
-        ordered: dict[str, int] = {
-            c.value: by_category[c.value] for c in Category if c.value in by_category
-        }
-        return ReportPage(listed, sum(ordered.values()), ordered)
+        return report_page([(row_to_report(r[:12]), r[12], r[13]) for r in rows], counts)
 
     def report(self, report_id: int) -> Report:
         with self._link.session() as conn:

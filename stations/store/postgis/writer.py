@@ -15,7 +15,7 @@ from typing import Any
 
 from stations.errors import StationNotFound, StoreUnavailable
 from stations.model import Station, StationDraft, StationId
-from stations.reports import Report, ReportDraft, ReportStatus
+from stations.reports import Report, ReportDraft, Resolution
 from stations.store.postgis import reports
 from stations.store.postgis.connection import Connection
 from stations.store.postgis.rows import (
@@ -92,16 +92,8 @@ class PostGISWriter:
     def reports_by_id(self, ids: Sequence[int]) -> list[Report]:
         return reports.reports_by_id(self.conn, ids, lock=bool(self._lock))
 
-    def resolve(
-        self,
-        ids: Sequence[int],
-        status: ReportStatus,
-        actor: str,
-        at: datetime,
-        reason: str | None,
-        version: int | None,
-    ) -> None:
-        reports.resolve(self.conn, ids, status, actor, at, reason, version)
+    def resolve(self, ids: Sequence[int], resolution: Resolution) -> None:
+        reports.resolve(self.conn, ids, resolution)
 
     def _values(self, write: Write) -> tuple[object, ...]:
         return station_values(write, self.data_version)
