@@ -16,6 +16,7 @@ from geo.crs import CoordinateSystem, from_wgs84
 from geo.crs_point import convert_point
 from geo.position import LonLat
 from stations.hours import HoursStatus
+from stations.hours_text import describe_both
 from stations.model import Station
 from stations.reading.locator import Match
 from stations.reports import Report, summary
@@ -33,6 +34,7 @@ def station_properties(station: Station) -> Json:
         "district_code": station.district_code,
         "amenities": list(station.amenities),
         "opening_hours": station.opening_hours,
+        "opening_hours_text": describe_both(station.opening_hours),
         "phone": station.phone,
         "host": station.host,
         "access": station.access.value,

@@ -57,6 +57,11 @@ class StationProperties(BaseModel):
     district_code: str
     amenities: list[str]
     opening_hours: str | None
+    opening_hours_text: dict[str, str] | None = Field(
+        description='The hours in plain words, {"zh": "周一至周五 08:30–18:00，法定节假日休息", '
+        '"en": "Mon–Fri 08:30–18:00; closed on public holidays"}; null when there are none '
+        "or they use a form the describer does not cover (show opening_hours then)"
+    )
     phone: str | None
     host: str | None
     access: Literal["public", "outdoor_workers", "union_members"]

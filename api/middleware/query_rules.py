@@ -167,6 +167,7 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     # most (an 11-digit mobile number does not pass).
     "offset": _count(0, 10**10),
     "to_version": _count(1, 10**10),
+    "prefix": _matching(_DISTRICT),
     "status": _one_of(("open", "accepted", "dismissed", "all")),
     # A station id is an editor's chosen text, not a place or a person: logged as words are.
     "station": _matching(_STATION_ID),

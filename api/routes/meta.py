@@ -1,18 +1,22 @@
-"""Service routes: the amenity vocabulary, liveness and readiness."""
+"""Service routes: the amenity vocabulary, district names, liveness and readiness."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+import orjson
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from starlette.responses import JSONResponse, Response
 
 from api.deps import CatalogDep, LiveDep
 from api.instants import utc_text
+from api.params.common import QueryModel
 from api.problems import problem_response
 from stations.amenities import VOCABULARY
+from stations.districts import matching
 from stations.reading.live import Freshness
 
 router = APIRouter()
@@ -22,6 +26,30 @@ router = APIRouter()
 async def list_amenities() -> dict[str, Any]:
     """The amenity vocabulary with Chinese and English labels."""
     return {"amenities": [{"code": a.code, "zh": a.zh, "en": a.en} for a in VOCABULARY]}
+
+
+class DistrictParams(QueryModel):
+    prefix: Annotated[
+        str | None,
+        Field(pattern=r"^[1-9][0-9]{0,5}$", description="Only adcodes starting with this"),
+    ] = None
+
+
+@router.get("/v1/districts", operation_id="listDistricts", tags=["stations"])
+async def list_districts(q: Annotated[DistrictParams, Query()]) -> Response:
+    """China's provinces, cities and counties by adcode, with their names (碑林区) and full
+    names (陕西省西安市碑林区); ``prefix=6101`` gives Xi'an's. Stable: cacheable for a day."""
+    body = {
+        "districts": [
+            {"code": d.code, "name": d.name, "full_name": d.full_name, "level": d.level}
+            for d in matching(q.prefix or "")
+        ]
+    }
+    return Response(
+        orjson.dumps(body),
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.get("/healthz", operation_id="health", tags=["service"])
