@@ -18,7 +18,7 @@ from api.middleware.head import HeadAsGet
 from api.middleware.limits import LimitBody, QueryLimits
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import admin, exports, imports, maps, meta, photos, reports, stations
+from api.routes import admin, docs, exports, imports, maps, meta, photos, reports, stations
 from api.settings import Settings
 from stations.reading.live import LiveCatalog
 from stations.reports import RATE_WINDOW, ReportRule
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Find the nearest open courier rest station that has what a rider needs.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.routes.docs serves /docs without a CDN
+        redoc_url=None,  # ReDoc would load from a CDN: not offered
     )
     app.state.settings = settings
     app.state.store = store
@@ -73,4 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(maps.router)
     app.include_router(meta.router)
+    app.include_router(docs.router)
     return app
