@@ -7,6 +7,7 @@ DEMO   := stations/data/demo_stations.csv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test lint bench bench-national bench-http bench-batch bench-field-truth bench-all venv clean chromium postgres
@@ -32,6 +33,7 @@ $(DB): | $(VENV)/.installed
 
 run: $(VENV)/.installed $(DB)
 	@echo "Yizhan serves $(DB) on http://$(HOST):$(PORT)"
+	@echo "Riders: open http://$(HOST):$(PORT)/ (a phone-sized window is fine); API docs: /docs"
 	@echo "Try: curl 'http://$(HOST):$(PORT)/v1/stations/nearest?lat=34.2610&lon=108.9423&amenities=microwave&open_now=true'"
 	$(BIN)/yizhan serve --db $(DB) --host $(HOST) --port $(PORT)
 
@@ -41,13 +43,18 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
-chromium: $(CHROMIUM)
+# A Chinese font, so the browser tests and the screenshots in docs/ render Chinese text.
+$(CJK_FONT):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei
+
+chromium: $(CHROMIUM) $(CJK_FONT)
 
 # The PostGIS store's tests start their own server from Debian's PostgreSQL + PostGIS binaries.
 postgres:
 	bash tools/ensure_postgres.sh
 
-test: $(VENV)/.installed-test $(CHROMIUM) postgres
+test: $(VENV)/.installed-test $(CHROMIUM) $(CJK_FONT) postgres
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
