@@ -9,7 +9,7 @@ Without ``--db`` the demo stations are imported into a temporary GeoPackage. The
 ``yizhan serve`` on a free loopback port, opens the page in Debian's headless Chromium as a
 390×844 phone in Shanghai (zh-CN, location allowed, at a rider in 碑林区), taps 定位我的位置
 and 微波炉, saves the top of the page with its results, switches to English and saves again.
-Every host but 127.0.0.1 is unreachable, so the map shows no tiles (as docs/map.png). Results
+Every host but 127.0.0.1 is unreachable, so the map shows no tiles. Results
 depend on the time it runs (``open_now``).
 """
 

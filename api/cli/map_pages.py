@@ -63,6 +63,7 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from api.maps.payload import Thumbnail
     from api.maps.publish import newest_thumbnails, publish, publishable
     from api.maps.texts import Tiles
+    from stations.hours import SHANGHAI
     from stations.model import StationId
 
     if args.out.exists() and not args.out.is_dir():
@@ -94,4 +95,7 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
         f"published {done.stations} active stations in {len(done.pages)} page(s), "
         f"{size_kb:,.0f} KB{with_photos}: {done.index}"
     )
+    if done.hours_until is not None:
+        until = done.hours_until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        print(f"opening hours on the pages run until {until} (Asia/Shanghai): publish again before")
     return 0

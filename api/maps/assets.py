@@ -1,5 +1,6 @@
-"""The page's code and styles, inlined: vendored Leaflet 1.9.4 and Leaflet.markercluster 1.5.3
-(pinned by SHA-256, licences copied into the page) plus our own script and stylesheet.
+"""The page's code and styles, inlined: vendored Leaflet 1.9.4, Leaflet.markercluster 1.5.3 and
+geographiclib-geodesic 2.2.0 (pinned by SHA-256, licences copied into the page) plus our own
+script and stylesheet.
 
 Nothing is loaded from a CDN: CDNs are slow or blocked for many riders in mainland
 China and absent offline. Inlining (rather than files beside the page) keeps one file that
@@ -43,9 +44,21 @@ PINNED: Final[dict[str, str]] = {
     "leaflet.markercluster/leaflet.markercluster.js": (
         "1e4e1d22972a3926f48598e0caf14e3fe7049835d428a344fed4f9e3665b3508"
     ),
+    "geographiclib-geodesic/LICENSE.txt": (
+        "8df0455c90f6bb3efbabf3e225122654c438a09c2be5635cdd79472a0970247e"
+    ),
+    "geographiclib-geodesic/geographiclib-geodesic.min.js": (
+        "06e3512904b346575f475f14d0b27ea0979dbcd2b0eddebf5f1eeefd234395b5"
+    ),
 }
 
-_SCRIPTS: Final = ("leaflet/leaflet.js", "leaflet.markercluster/leaflet.markercluster.js")
+_SCRIPTS: Final = (
+    "leaflet/leaflet.js",
+    "leaflet.markercluster/leaflet.markercluster.js",
+    # Karney's geodesics (the algorithm pyproj's Geod wraps in C): the page's "nearest to me"
+    # measures distances as the API does. Defines window.geodesic.
+    "geographiclib-geodesic/geographiclib-geodesic.min.js",
+)
 _STYLES: Final = (
     "leaflet/leaflet.css",
     "leaflet.markercluster/MarkerCluster.css",
@@ -56,6 +69,10 @@ _LICENCES: Final = (
     (
         "Leaflet.markercluster 1.5.3 (https://github.com/Leaflet/Leaflet.markercluster)",
         "leaflet.markercluster/MIT-LICENCE.txt",
+    ),
+    (
+        "geographiclib-geodesic 2.2.0 (https://github.com/geographiclib/geographiclib-js)",
+        "geographiclib-geodesic/LICENSE.txt",
     ),
 )
 _CSS_URL: Final = re.compile(r"url\((images/[\w.-]+\.png)\)")
@@ -85,7 +102,7 @@ def page_assets() -> Assets:
     js = "\n".join(
         [f"/*! Third-party code below, with its licences:\n\n{licences}\n*/"]
         + [_SOURCE_MAP.sub("", _vendored_text(name)) for name in _SCRIPTS]
-        + [_own("static/yizhan-map.js")]
+        + [_own("static/yizhan-nearest.js"), _own("static/yizhan-map.js")]
     )
     if _UNSAFE_IN_SCRIPT.search(js) or "*/" in licences:
         raise VendoredAssetChanged("a script would end its inline <script> element early")

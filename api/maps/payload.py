@@ -20,9 +20,11 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from api.maps.hours import hours_words, page_hours
 from api.maps.texts import (
     ACCESS_LABELS,
     AMENITY_ICONS,
+    COMPASS,
     ENTRY_LABELS,
     KEY_AMENITIES,
     KIND_LABELS,
@@ -30,19 +32,23 @@ from api.maps.texts import (
     TILE_SOURCES,
     Lang,
     Tiles,
+    local_time_text,
 )
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.geodesic import WGS84
 from stations.amenities import VOCABULARY, mask_of
+from stations.districts import district_name
 from stations.hours import SHANGHAI
-from stations.model import Access, Entry, Kind, Station, StationId
+from stations.model import COURIER_ACCESS, Access, Entry, Kind, Station, StationId
 
 Json = dict[str, Any]
 
 #: Columns of a station row. ``amenities`` is the bitmask of the listed amenities (bit i =
 #: VOCABULARY[i]), shown in the popup; ``working`` that of ``Station.working_amenities``, the one
 #: the amenity filter tests (a listed amenity missing from it is shown as out of order).
-#: ``latlng`` is the drawn position in Leaflet order; ``gcj02``/``bd09`` are [lon, lat].
+#: ``latlng`` is the drawn position in Leaflet order; ``gcj02``/``bd09`` are [lon, lat];
+#: ``wgs84`` is the stored position [lon, lat] unrounded, the one the nearest search measures
+#: from (as the API does); ``schedule`` indexes ``schedules.table`` (``api.maps.hours``).
 #: ``access`` indexes ``ACCESSES``, ``entry`` ``ENTRIES`` (null: not recorded); ``verified`` is
 #: the day (Asia/Shanghai, ISO) an editor last confirmed the station on site, or null;
 #: ``closure`` is null or [reopening in ms since the epoch, reopening as page text, reason or
@@ -61,6 +67,8 @@ FIELDS: Final = (
     "host",
     "gcj02",
     "bd09",
+    "wgs84",
+    "schedule",
     "access",
     "entry",
     "verified",
@@ -72,23 +80,10 @@ ENTRIES: Final = tuple(Entry)  # a row's ``entry`` indexes this
 COORD_DECIMALS: Final = 6  # about 0.1 m, finer than any station position we hold
 #: Coverage offsets are integers in this unit: 1e-8 degree is about 1 mm.
 COVERAGE_UNIT_DEG: Final = 1e-8
-DATA_VERSION: Final = 2  # bump when FIELDS or the object's shape changes
+NEAREST_K: Final = 5  # stations the "nearest to me" list shows, the API's default k
+DATA_VERSION: Final = 3  # bump when FIELDS or the object's shape changes
 JPEG_DATA_URI: Final = "data:image/jpeg;base64,"
 _JPEG_START: Final = b"\xff\xd8\xff"
-_MONTHS_EN: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +156,18 @@ def page_data(
     data_date: date | None,
     now: datetime,
     photos: Mapping[StationId, Thumbnail] | None = None,
+    district_code: str | None = None,
 ) -> Json:
     """The JSON object a page embeds (see the module docstring); stations as given, in order.
 
     ``now`` is the page's build time: a closure that has ended by then is left out (the page's
-    script also hides one that ends while the page is kept). ``photos`` (None: no photos on the
-    page) maps station ids to the thumbnail each popup inlines; those of other stations are
-    ignored.
+    script also hides one that ends while the page is kept), and the open intervals start then
+    (``api.maps.hours``). ``photos`` (None: no photos on the page) maps station ids to the
+    thumbnail each popup inlines; those of other stations are ignored. ``district_code`` marks
+    a page of one district's stations (its name is shown, and the nearest list says it is
+    limited to them).
     """
+    hours = page_hours(stations, now=now, lang=lang)
     return {
         "v": DATA_VERSION,
         "lang": lang,
@@ -197,16 +196,31 @@ def page_data(
         "filter": list(KEY_AMENITIES),
         "bounds": bounds_latlng(*drawn_position(stations, tiles)) if stations else None,
         "fields": list(FIELDS),
-        "stations": station_rows(stations, tiles, lang=lang, now=now),
+        "stations": station_rows(stations, tiles, lang=lang, now=now, schedules=hours.index),
         "coverage": coverage(stations, coverage_m) if coverage_m else None,
         "photos": None if photos is None else photo_data(stations, photos),
+        "schedules": hours.data,
+        "hoursWords": hours_words(stations, lang),
+        # The API's defaults for a rider: k stations open to couriers (stations.model).
+        "nearest": {
+            "k": NEAREST_K,
+            "access": [i for i, a in enumerate(ACCESSES) if a in COURIER_ACCESS],
+        },
+        "compass": list(COMPASS[lang]),
+        "district": None if district_code is None else district_name(district_code),
     }
 
 
 def station_rows(
-    stations: Sequence[Station], tiles: Tiles, *, lang: Lang, now: datetime
+    stations: Sequence[Station],
+    tiles: Tiles,
+    *,
+    lang: Lang,
+    now: datetime,
+    schedules: Sequence[int],
 ) -> list[list[Any]]:
-    """One row per station, columns in ``FIELDS`` order (closures ended by ``now`` left out)."""
+    """One row per station, columns in ``FIELDS`` order (closures ended by ``now`` left out);
+    ``schedules`` gives each station's index into the page's ``schedules.table``."""
     if not stations:
         return []
     lon = np.array([s.lon for s in stations], dtype=np.float64)
@@ -231,6 +245,8 @@ def station_rows(
             s.host,
             gcj[i],
             bd[i],
+            [s.lon, s.lat],
+            schedules[i],
             access_index[s.access],
             None if s.entry is None else entry_index[s.entry],
             verified_day(s),
@@ -267,19 +283,6 @@ def closure(station: Station, *, lang: Lang, now: datetime) -> list[Any] | None:
         local_time_text(until, lang=lang, now=now),
         station.closure_reason or None,
     ]
-
-
-def local_time_text(at: datetime, *, lang: Lang, now: datetime) -> str:
-    """``at`` in Asia/Shanghai as a page shows it: ``12月24日 18:00`` / ``24 Dec 18:00``, with
-    the year when it is not that of ``now`` (``2027年1月3日 08:30`` / ``3 Jan 2027 08:30``)."""
-    local = at.astimezone(SHANGHAI)
-    other_year = local.year != now.astimezone(SHANGHAI).year
-    clock = f"{local.hour:02d}:{local.minute:02d}"
-    if lang == "zh":
-        year = f"{local.year}年" if other_year else ""
-        return f"{year}{local.month}月{local.day}日 {clock}"
-    year = f" {local.year}" if other_year else ""
-    return f"{local.day} {_MONTHS_EN[local.month - 1]}{year} {clock}"
 
 
 def photo_summary(

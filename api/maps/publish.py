@@ -23,10 +23,12 @@ from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from api.maps.hours import HORIZON, horizon_start
 from api.maps.inert import html_text
 from api.maps.payload import PhotoSummary, Thumbnail, photo_summary
 from api.maps.render import page_html, render_map
 from api.maps.texts import TEXT, Lang, Tiles
+from stations.districts import district_name
 from stations.errors import PhotoNotFound, StationNotFound
 from stations.hours import SHANGHAI
 from stations.model import Station, StationId, Status
@@ -51,6 +53,7 @@ class Publication:
     pages: tuple[Page, ...]  # every file written, the index included
     stations: int  # active stations published
     photos: PhotoSummary | None = None  # the thumbnails inlined, over all pages; None: none asked
+    hours_until: datetime | None = None  # the pages say "status unknown" from then on
 
 
 def publishable(stations: Sequence[Station]) -> list[Station]:
@@ -108,7 +111,9 @@ def publish(
     """Write the map page(s) of the active ``stations`` into ``out_dir`` (created if missing).
 
     Without ``by_district``: ``index.html`` with every active station. With it: one
-    ``district-<adcode>.html`` per district and ``index.html`` linking them with their counts.
+    ``district-<adcode>.html`` per district and ``index.html`` linking them with their counts;
+    districts are named (``stations.districts.district_name``: 陕西省西安市碑林区), files keep
+    the code.
     District pages left from an earlier publication into the same directory are removed, so a
     district that lost its last station does not keep a stale page. Every page shows the same
     data date: that of the newest change among the published stations. ``photos`` (station
@@ -117,13 +122,14 @@ def publish(
     """
     published = publishable(stations)
     when = data_date_of(published)
+    built = datetime.now(UTC) if now is None else now
     render = partial(
         render_map,
         tiles=tiles,
         lang=lang,
         coverage_m=coverage_m,
         data_date=when,
-        now=datetime.now(UTC) if now is None else now,
+        now=built,
         photos=photos,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,8 @@ def publish(
         counts = Counter(s.district_code for s in published)
         for code in sorted(counts):
             in_district = [s for s in published if s.district_code == code]
-            html = page_html(render(in_district, title=f"{TEXT[lang]['title']} · {code}"))
+            title = f"{TEXT[lang]['title']} · {district_name(code)}"
+            html = page_html(render(in_district, title=title, district_code=code))
             pages.append(_write(out_dir / district_page_name(code), html, len(in_district)))
         index_html = district_index_html(counts, lang=lang, data_date=when)
     else:
@@ -144,16 +151,18 @@ def publish(
         pages=tuple(pages),
         stations=len(published),
         photos=None if photos is None else photo_summary(published, photos),
+        hours_until=horizon_start(built) + HORIZON,
     )
 
 
 def district_index_html(counts: Counter[str], *, lang: Lang, data_date: date | None) -> str:
     """The index of a by-district publication: a plain page (no script) linking each
-    district's page with its station count. Data strings pass through ``html_text``."""
+    district's page, by the district's name, with its station count; in code order. Data
+    strings pass through ``html_text``."""
     text = TEXT[lang]
     rows = "\n".join(
-        f'<tr><td><a href="{html_text(district_page_name(code))}">{html_text(code)}</a></td>'
-        f"<td>{counts[code]}</td></tr>"
+        f'<tr><td><a href="{html_text(district_page_name(code))}">'
+        f"{html_text(district_name(code))}</a></td><td>{counts[code]}</td></tr>"
         for code in sorted(counts)
     )
     when = f"<p>{html_text(text['data_date'])} {data_date.isoformat()}</p>" if data_date else ""
@@ -168,8 +177,10 @@ def district_index_html(counts: Counter[str], *, lang: Lang, data_date: date | N
 <style>
 body {{ font: 15px/1.5 system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1rem; }}
 table {{ border-collapse: collapse; }}
-td, th {{ padding: 4px 12px; border-bottom: 1px solid #ddd; text-align: left; }}
+td, th {{ padding: 0 12px; border-bottom: 1px solid #ddd; text-align: left; }}
+th {{ padding: 8px 12px; }}
 td + td, th + th {{ text-align: right; }}
+td a {{ display: flex; align-items: center; min-height: 44px; }}
 </style>
 </head>
 <body>

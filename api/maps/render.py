@@ -88,6 +88,7 @@ def render_map(
     data_date: date | None = None,
     now: datetime | None = None,
     photos: Mapping[StationId, Thumbnail] | None = None,
+    district_code: str | None = None,
 ) -> StationMap:
     """Build, but do not save, the map of the ``active`` stations among ``stations``.
 
@@ -97,7 +98,8 @@ def render_map(
     embedded as inert JSON (``api.maps.inert``). No stations gives a page that says so.
     ``now`` (aware; default: the current time) is the build time: closures that have ended by
     then are not shown. ``photos`` inlines one thumbnail per station id into its popup (as a
-    ``data:`` image); None, the default, adds nothing.
+    ``data:`` image); None, the default, adds nothing. ``district_code`` says the page holds
+    one district's stations (the nearest list says so, with the district's name).
     """
     published = sorted((s for s in stations if s.status is Status.ACTIVE), key=lambda s: s.id)
     title = title or TEXT[lang]["title"]
@@ -110,6 +112,7 @@ def render_map(
         data_date=data_date,
         now=datetime.now(UTC) if now is None else now,
         photos=photos,
+        district_code=district_code,
     )
     m = StationMap(
         lang=lang,

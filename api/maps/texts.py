@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Final, Literal, NamedTuple
 
 from geo.crs import CoordinateSystem
+from stations.hours import SHANGHAI
 from stations.model import Access, Entry, Kind
 
 Lang = Literal["zh", "en"]
@@ -124,8 +126,33 @@ ENTRY_LABELS: Final[dict[Lang, dict[Entry, str]]] = {
     },
 }
 
-#: Page text. ``{n}``, ``{shown}``, ``{r}``, ``{m}``, ``{date}``, ``{until}``, ``{reason}`` and
-#: ``{kb}`` are filled in by the page's script (each value as text, never as markup).
+#: Eight compass points from north, clockwise: a bearing b (degrees) reads as
+#: ``COMPASS[lang][round(b / 45) % 8]``.
+COMPASS: Final[dict[Lang, tuple[str, ...]]] = {
+    "zh": ("北", "东北", "东", "东南", "南", "西南", "西", "西北"),
+    "en": ("N", "NE", "E", "SE", "S", "SW", "W", "NW"),
+}
+
+_MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
+
+
+def local_time_text(at: datetime, *, lang: Lang, now: datetime) -> str:
+    """``at`` in Asia/Shanghai as a page shows it: ``12月24日 18:00`` / ``24 Dec 18:00``, with
+    the year when it is not that of ``now`` (``2027年1月3日 08:30`` / ``3 Jan 2027 08:30``)."""
+    local = at.astimezone(SHANGHAI)
+    other_year = local.year != now.astimezone(SHANGHAI).year
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if lang == "zh":
+        year = f"{local.year}年" if other_year else ""
+        return f"{year}{local.month}月{local.day}日 {clock}"
+    year = f" {local.year}" if other_year else ""
+    return f"{local.day} {_MONTHS_EN[local.month - 1]}{year} {clock}"
+
+
+#: Page text. ``{n}``, ``{shown}``, ``{r}``, ``{m}``, ``{date}``, ``{until}``, ``{reason}``,
+#: ``{kb}``, ``{time}``, ``{dist}``, ``{dir}`` and ``{district}`` are filled in by the page's
+#: script (each value as text, never as markup).
 TEXT: Final[dict[Lang, dict[str, str]]] = {
     "zh": {
         "title": "驿站地图：户外劳动者休息点",
@@ -154,13 +181,33 @@ TEXT: Final[dict[Lang, dict[str, str]]] = {
         "nav_amap": "高德导航",
         "nav_baidu": "百度地图",
         "locate": "定位我的位置",
+        "locate_short": "定位",
         "locating": "正在定位…",
         "located": "已定位（精度约 {m} 米）",
-        "locate_denied": "无法定位：未获得位置权限",
-        "locate_failed": "无法定位",
-        "locate_unsupported": "此浏览器不支持定位",
+        "locate_denied": "无法定位：未获得位置权限。可以在地图上点一下选择位置。",
+        "locate_failed": "无法定位。可以在地图上点一下选择位置。",
+        "locate_unsupported": "此浏览器不支持定位。可以在地图上点一下选择位置。",
+        "panel": "筛选和图例",
+        "close": "关闭",
+        "nearest": "附近的站点",
+        "nearest_locate": "用我的位置",
+        "nearest_hint": "点“用我的位置”，或在地图上点一下选择位置。",
+        "nearest_tapped": "按地图上选择的位置",
+        "nearest_none": "附近没有符合条件的站点",
+        "nearest_scope": "只含{district}的站点",
+        "open_now": "正在营业",
+        "away": "{dir}方向 {dist}",
+        "metres": "{n} 米",
+        "kilometres": "{n} 公里",
+        "state_open": "营业中",
+        "state_open_until": "营业中，至 {time}",
+        "state_closed": "已关门",
+        "state_closed_opens": "已关门，{time} 开门",
+        "state_unknown": "状态未知",
+        "hours_valid": "营业时间计算至 {until}",
+        "show_on_map": "在地图上查看",
         "index_title": "各区县站点地图",
-        "district": "区县代码",
+        "district": "区县",
         "stations": "站点数",
         "total": "合计",
     },
@@ -191,13 +238,33 @@ TEXT: Final[dict[Lang, dict[str, str]]] = {
         "nav_amap": "Navigate (Amap)",
         "nav_baidu": "Baidu Maps",
         "locate": "Show my location",
+        "locate_short": "Locate",
         "locating": "Locating…",
         "located": "Located (within about {m} m)",
-        "locate_denied": "Could not locate you: permission denied",
-        "locate_failed": "Could not locate you",
-        "locate_unsupported": "This browser cannot locate you",
+        "locate_denied": "Could not locate you: permission denied. Tap the map to choose a spot.",
+        "locate_failed": "Could not locate you. Tap the map to choose a spot.",
+        "locate_unsupported": "This browser cannot locate you. Tap the map to choose a spot.",
+        "panel": "Filters and legend",
+        "close": "Close",
+        "nearest": "Nearest to me",
+        "nearest_locate": "Use my location",
+        "nearest_hint": "Use your location, or tap the map to choose a spot.",
+        "nearest_tapped": "From the spot you tapped",
+        "nearest_none": "No station nearby matches",
+        "nearest_scope": "Only stations in {district}",
+        "open_now": "Open now",
+        "away": "{dist} {dir}",
+        "metres": "{n} m",
+        "kilometres": "{n} km",
+        "state_open": "Open",
+        "state_open_until": "Open until {time}",
+        "state_closed": "Closed",
+        "state_closed_opens": "Closed, opens {time}",
+        "state_unknown": "Status unknown",
+        "hours_valid": "Hours valid until {until}",
+        "show_on_map": "Show on map",
         "index_title": "Station maps by district",
-        "district": "District code",
+        "district": "District",
         "stations": "Stations",
         "total": "Total",
     },

@@ -1,7 +1,8 @@
 """``GET /map``: the published station map for the current data, as ``yizhan map`` writes it.
 
 A page is rendered once per data version and (tiles, lang), then served from memory; a new
-snapshot (``live.catalog.data_version``) makes the next request render again. The page is
+snapshot (``live.catalog.data_version``) makes the next request render again, and so does an
+hour's age (its hours are intervals from the build time). The page is
 self-contained (assets inlined), so this one response is all a browser needs but the tiles.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Final
@@ -35,11 +37,17 @@ router = APIRouter(
 )
 
 
+#: A page's hours are open intervals from its build time for a fixed horizon (api/maps/hours.py):
+#: render again after this long even when the data has not changed, so they never run out.
+MAX_PAGE_AGE_S: Final = 3600.0
+
+
 @dataclass(frozen=True, slots=True)
 class _Page:
     data_version: int
     body: bytes
     etag: str
+    built_s: float  # time.monotonic() when rendered
 
 
 class MapPages:
@@ -55,7 +63,11 @@ class MapPages:
     def get(self, catalog: Catalog, tiles: Tiles, lang: Lang) -> _Page:
         with self._lock:
             page = self._pages.get((tiles, lang))
-            if page is None or page.data_version != catalog.data_version:
+            if (
+                page is None
+                or page.data_version != catalog.data_version
+                or time.monotonic() - page.built_s > MAX_PAGE_AGE_S
+            ):
                 page = _render(catalog, tiles, lang)
                 self._pages[(tiles, lang)] = page
             return page
@@ -66,7 +78,7 @@ def _render(catalog: Catalog, tiles: Tiles, lang: Lang) -> _Page:
     html = page_html(render_map(stations, tiles=tiles, lang=lang, data_date=data_date_of(stations)))
     body = html.encode("utf-8")
     etag = f'"{catalog.data_version}-{hashlib.sha256(body).hexdigest()[:16]}"'
-    return _Page(catalog.data_version, body, etag)
+    return _Page(catalog.data_version, body, etag, time.monotonic())
 
 
 def _map_pages(request: Request) -> MapPages:

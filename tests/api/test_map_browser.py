@@ -84,8 +84,12 @@ class Visit:
 def visit(browser: Browser) -> Iterator[Callable[..., Visit]]:
     contexts = []
 
-    def open_page(path: Path, **context_options: Any) -> Visit:
-        context = browser.new_context(viewport={"width": 1200, "height": 800}, **context_options)
+    def open_page(path: Path, query: str = "", **context_options: Any) -> Visit:
+        """Open ``path`` (``query``, e.g. ``?now=…``, appended to its file: URL) in a new
+        context; ``context_options`` go to ``Browser.new_context`` (viewport 1200 x 800
+        unless given)."""
+        context_options.setdefault("viewport", {"width": 1200, "height": 800})
+        context = browser.new_context(**context_options)
         contexts.append(context)
         visit = Visit(context.new_page())
 
@@ -112,7 +116,7 @@ def visit(browser: Browser) -> Iterator[Callable[..., Visit]]:
         visit.page.on("pageerror", lambda exc: visit.errors.append(f"page error: {exc}"))
         visit.page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
         started = time.perf_counter()
-        visit.page.goto(path.as_uri(), wait_until="load")
+        visit.page.goto(path.as_uri() + query, wait_until="load")
         visit.page.wait_for_selector("html[data-yizhan-ready]", state="attached")
         visit.open_s = time.perf_counter() - started
         return visit
@@ -206,15 +210,17 @@ def test_clicking_a_cluster_then_a_marker_shows_its_popup(
     popup = v.page.locator(".yz-popup")
     text = popup.text_content() or ""
     assert station.address and station.address in text
-    assert station.opening_hours and station.opening_hours in text
+    assert station.opening_hours == "Mo-Fr 08:30-18:00; PH off"
+    assert "周一至周五 08:30–18:00，法定节假日休息" in text  # stations.hours_text, not the OSM text
+    assert station.opening_hours not in text
     assert station.host and station.host in text
     assert popup.locator("a[href^='tel:']").get_attribute("href") == "tel:02900874216"
     codes = popup.locator("li[data-amenity]").evaluate_all(
         "nodes => nodes.map(n => n.getAttribute('data-amenity'))"
     )
     assert codes == list(station.amenities)
-    for code in station.amenities:
-        assert BY_CODE[code].zh in text and BY_CODE[code].en in text
+    for code in station.amenities:  # the page's language only
+        assert BY_CODE[code].zh in text and BY_CODE[code].en not in text
 
     glon, glat = (round(float(v_), 6) for v_ in from_wgs84(station.lon, station.lat, "gcj02"))
     blon, blat = (round(float(v_), 6) for v_ in from_wgs84(station.lon, station.lat, "bd09"))
@@ -405,6 +411,9 @@ def test_locate_me_on_amap_tiles_shows_the_rider_in_gcj02(
         expected = [float(x) for x in from_wgs84(*point, CoordinateSystem.GCJ02)]
         got_point = v.js("p => yizhan.wgsToGcj(p[0], p[1])", list(point))
         assert got_point == [pytest.approx(x, abs=1e-9) for x in expected]
+        # And back, for a spot tapped on Amap tiles (the nearest search measures in WGS-84).
+        back = v.js("p => yizhan.gcjToWgs(p[0], p[1])", expected)
+        assert back == [pytest.approx(x, abs=1e-9) for x in point]
     v.assert_clean(Tiles.AMAP)
 
 

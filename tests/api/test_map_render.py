@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -27,9 +28,11 @@ from api.maps.assets import PINNED, vendored_bytes
 from api.maps.publish import district_index_html, district_page_name, publish
 from api.maps.render import page_html, render_map
 from api.maps.texts import AMENITY_ICONS, KEY_AMENITIES, Tiles
+from api.routes import maps as maps_route
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.amenities import CODES, VOCABULARY
-from stations.model import Kind, Station, StationDraft, StationId, Status
+from stations.districts import district_name
+from stations.model import Access, Kind, Station, StationDraft, StationId, Status
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.conftest import DEMO_CSV
 from tests.api.stores import build_store, open_client
@@ -168,6 +171,7 @@ def test_the_only_addresses_are_tiles_attribution_and_navigation(demo_page: str)
         "https://api.map.baidu.com/marker?",
         "https://leafletjs.com",  # Leaflet's attribution prefix and licence header
         "https://github.com/Leaflet/Leaflet.markercluster",  # licence header
+        "https://github.com/geographiclib/geographiclib-js",  # licence header
         "http://www.w3.org/2000/svg",  # an XML namespace inside leaflet.js, not a request
         "https://bugs.chromium.org/",  # comments in leaflet.css
         "https://bugzilla.mozilla.org/",
@@ -195,6 +199,8 @@ def test_vendored_files_are_the_pinned_releases_and_licences_ship(demo_page: str
         assert hashlib.sha256(vendored_bytes(name)).hexdigest() == digest
     assert "Leaflet 1.9.4" in demo_page and "BSD 2-Clause License" in demo_page
     assert "Leaflet.markercluster 1.5.3" in demo_page and "Copyright 2012 David Leaver" in demo_page
+    assert "geographiclib-geodesic 2.2.0" in demo_page
+    assert "Copyright (c) 2011-2022, Charles Karney" in demo_page
     assert "sourceMappingURL" not in demo_page
 
 
@@ -392,8 +398,13 @@ def test_by_district_pages_and_index(demo_stations: list[Station], tmp_path: Pat
     assert len(done.pages) == len(per_district) + 1 and done.stations == 203
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     for code, n in per_district.items():
-        assert f'<a href="district-{code}.html">{code}</a></td><td>{n}</td>' in index
-        data = embedded_data((tmp_path / f"district-{code}.html").read_text(encoding="utf-8"))
+        name = district_name(code)
+        assert name.startswith("陕西省") and name != code
+        assert f'<a href="district-{code}.html">{name}</a></td><td>{n}</td>' in index
+        page = (tmp_path / f"district-{code}.html").read_text(encoding="utf-8")
+        data = embedded_data(page)
+        assert data["district"] == name and data["title"].endswith(f" · {name}")
+        assert f"<title>{data['title']}</title>" in page
         assert len(data["stations"]) == n
         assert {r["id"].split("-")[1] for r in rows_by_id(data).values()} == {code}
     assert "<script" not in index
@@ -407,7 +418,9 @@ def test_cli_writes_the_page(
     out = tmp_path / "site"
     args = ["map", "--db", str(demo_db), "--out", str(out), "--tiles", "amap", "--lang", "en"]
     assert main([*args, "--coverage", "1000,500"]) == 0
-    assert "published 203 active stations in 1 page(s)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "published 203 active stations in 1 page(s)" in printed
+    assert "opening hours on the pages run until " in printed
     data = embedded_data((out / "index.html").read_text(encoding="utf-8"))
     assert data["tiles"] == "amap" and data["lang"] == "en"
     assert data["coverage"]["radii"] == [500, 1000]
@@ -471,6 +484,31 @@ def test_get_map_serves_the_current_data_and_caches_it(tmp_path: Path) -> None:
         assert client.get("/map", params={"zoom": "3"}).status_code == 422
 
 
+def test_get_map_renders_again_once_its_hours_grow_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's hours are intervals from its build time: an hour later, with the same data,
+    the next request renders the page again (its horizon moves on)."""
+    renders: list[int] = []
+    real_render = maps_route._render
+
+    def counting(*args: Any) -> Any:
+        renders.append(1)
+        return real_render(*args)
+
+    monkeypatch.setattr(maps_route, "_render", counting)
+    db = build_store(tmp_path / "s.gpkg", DEMO_CSV)
+    with open_client(db) as client:
+        client.get("/map")
+        client.get("/map")
+        assert len(renders) == 1
+        clock = time.monotonic() + maps_route.MAX_PAGE_AGE_S + 1
+        monkeypatch.setattr(maps_route.time, "monotonic", lambda: clock)
+        assert client.get("/map").status_code == 200
+        client.get("/map")
+        assert len(renders) == 2
+
+
 def _add_station(client: TestClient, tmp_path: Path) -> None:
     app: Any = client.app
     draft = StationDraft(
@@ -492,3 +530,56 @@ def _add_station(client: TestClient, tmp_path: Path) -> None:
 
 def test_render_map_is_a_folium_map() -> None:
     assert isinstance(render_map([make_station(1)]), folium.Map)
+
+
+# -- what the nearest panel reads (api/maps/hours.py) ----------------------------------------------
+
+
+def test_open_ranges_are_minutes_from_the_build_time_shared_by_equal_hours() -> None:
+    built = datetime(2026, 9, 28, 0, 0, 30, tzinfo=UTC)  # 08:00:30 in Shanghai, a Monday
+    stations = [
+        make_station(1, opening_hours="Mo-Fr 08:30-18:00; PH off"),
+        make_station(2, opening_hours="Mo-Fr 08:30-18:00; PH off"),
+        make_station(3, opening_hours=None),
+        make_station(
+            4, opening_hours="24/7", closed_until=datetime(2026, 9, 28, 2, 0, 20, tzinfo=UTC)
+        ),
+    ]
+    data = embedded_data(render(stations, now=built))
+    schedules, rows = data["schedules"], rows_by_id(data)
+    assert schedules["start"] == int(datetime(2026, 9, 28, 0, 0, tzinfo=UTC).timestamp() * 1000)
+    assert schedules["minutes"] == 14 * 24 * 60
+    assert schedules["validUntil"] == "10月12日 08:00"
+    assert rows["map-00001"]["schedule"] == rows["map-00002"]["schedule"]
+    weekdays = schedules["table"][rows["map-00001"]["schedule"]]
+    day = 24 * 60
+    # Mon-Wed, then the National Day break (1-7 Oct), then Thu-Fri; Sat 10 Oct stays Saturday.
+    assert weekdays == [[d * day + 30 + m for d in (0, 1, 2, 10, 11) for m in (0, 570)]]
+    assert schedules["table"][rows["map-00003"]["schedule"]] == [[], [0, 14 * day]]
+    # A closure ending at 10:00:20 opens from 10:01: never open before it is.
+    assert schedules["table"][rows["map-00004"]["schedule"]] == [[121, 14 * day]]
+
+
+def test_rows_carry_the_stored_position_and_the_page_its_rider_defaults() -> None:
+    s = make_station(1, lon=108.94230123456789, lat=34.26101234567891)
+    data = embedded_data(
+        render([s, make_station(2, access=Access.UNION_MEMBERS)], tiles=Tiles.AMAP)
+    )
+    assert rows_by_id(data)[s.id]["wgs84"] == [s.lon, s.lat]  # unrounded, WGS-84 on any tiles
+    assert data["nearest"] == {"k": 5, "access": [0, 1]}  # public, outdoor workers
+    assert [a["code"] for a in data["access"]][:2] == ["public", "outdoor_workers"]
+    assert data["compass"][:2] == ["北", "东北"]
+
+
+def test_hours_in_plain_words_where_describe_covers_them() -> None:
+    stations = [
+        make_station(1, opening_hours="Mo-Fr 08:30-18:00; PH off"),
+        make_station(2, opening_hours="Mo-Fr 08:00-12:00; Jan off"),
+        make_station(3, opening_hours=None),
+    ]
+    assert embedded_data(render(stations))["hoursWords"] == [
+        ["Mo-Fr 08:30-18:00; PH off", "周一至周五 08:30–18:00，法定节假日休息"]
+    ]
+    assert embedded_data(render(stations, lang="en"))["hoursWords"] == [
+        ["Mo-Fr 08:30-18:00; PH off", "Mon–Fri 08:30–18:00; closed on public holidays"]
+    ]

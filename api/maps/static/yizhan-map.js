@@ -1,6 +1,10 @@
 /* Yizhan static station map (api/maps). Builds everything from one embedded JSON block:
  * clustered markers (one cluster group; one toggle layer per kind), an amenity filter, legend, popups,
- * locate-me and optional coverage circles.
+ * locate-me, the nearest-stations panel (yizhan-nearest.js) and optional coverage circles.
+ *
+ * Phone first: the filter panel and the nearest panel fold away (folded by default on narrow
+ * screens), a popup is kept clear of both (autoPan padding and a height that fits between
+ * them), and every control is a touch target of at least 44 x 44 px with a text label.
  *
  * Station data is inert here: strings from the data are only ever set with textContent, as
  * DOM properties (title, alt), or as URL parameters through encodeURIComponent behind a fixed
@@ -32,6 +36,14 @@
     });
   }
 
+  // The page's clock: ?now=<ISO 8601 instant with offset> in the page's address (for tests and
+  // for checking a page against a given time), or yizhan.setNow(ms), else the device's clock.
+  function clockFromQuery() {
+    var match = /[?&]now=([^&#]*)/.exec(window.location.search);
+    var ms = match ? Date.parse(decodeURIComponent(match[1])) : NaN;
+    return isFinite(ms) ? ms : null;
+  }
+
   // WGS-84 -> GCJ-02, the published formula as in geo/crs.py (same box, same constants).
   // Only for the rider's own position on Amap-tile pages; station positions come converted.
   function wgsToGcj(lon, lat) {
@@ -54,6 +66,19 @@
     var dLat = (north * 180.0) / ((A * (1.0 - EE)) / (magic * sqrtMagic) * PI);
     var dLon = (east * 180.0) / (A / sqrtMagic * Math.cos(radLat) * PI);
     return [lon + dLon, lat + dLat];
+  }
+
+  // GCJ-02 -> WGS-84 by fixed-point iteration on wgsToGcj (converges to ~1e-9 degree): for a
+  // spot tapped on Amap tiles, which the nearest search measures from in WGS-84.
+  function gcjToWgs(lon, lat) {
+    var w = [lon, lat];
+    for (var i = 0; i < 30; i++) {
+      var g = wgsToGcj(w[0], w[1]);
+      var dLon = g[0] - lon, dLat = g[1] - lat;
+      w = [w[0] - dLon, w[1] - dLat];
+      if (Math.abs(dLon) < 1e-12 && Math.abs(dLat) < 1e-12) { break; }
+    }
+    return w;
   }
 
   // A geodesic circle: semi-axes in degrees computed in Python (pyproj Geod), drawn as an
@@ -84,13 +109,16 @@
       amenityBit[a.code] = 1 << i;
       amenityByCode[a.code] = a;
     });
-    var state = { mask: 0 };
+    var state = { mask: 0, nowMs: clockFromQuery() };
     var photos = (data.photos && data.photos.byId) || {};
     var JPEG_URI = "data:image/jpeg;base64,";
+    var hoursWords = new Map(data.hoursWords);
+    var narrow = window.innerWidth < 600;
 
-    function amenityLabel(a) {
-      return data.lang === "en" ? a.en + " · " + a.zh : a.zh + " · " + a.en;
-    }
+    function now() { return state.nowMs === null ? Date.now() : state.nowMs; }
+
+    // The page's language only: a Chinese page lists 微波炉, an English one Microwave.
+    function amenityLabel(a) { return data.lang === "en" ? a.en : a.zh; }
 
     // -- markers in one cluster group; each kind is a toggle layer that filters it --------
     var cluster = L.markerClusterGroup({
@@ -104,17 +132,18 @@
         return L.divIcon({
           html: inner,
           className: "marker-cluster marker-cluster-" + size + " yz-cluster",
-          iconSize: L.point(40, 40)
+          iconSize: L.point(44, 44)  // a touch target
         });
       }
     });
     var kindLayers = data.kinds.map(function () { return L.layerGroup(); });
+    // A 28 px pin drawn by CSS (.yz-pin-<kind>::before) inside a 44 px touch target.
     var icons = data.kinds.map(function (kind) {
       return L.divIcon({
-        html: "",  // the glyph comes from CSS (.yz-pin-<kind>::before)
+        html: "",
         className: "yz-pin yz-pin-" + kind.code,
-        iconSize: [28, 28],
-        iconAnchor: [14, 14]
+        iconSize: [44, 44],
+        iconAnchor: [22, 22]
       });
     });
     var markers = rows.map(function (row, i) {
@@ -165,7 +194,26 @@
     // Rows leave out trailing null columns: a missing closure (or entry, verified) is undefined.
     function closureNow(row) {
       var closure = row[F.closure];
-      return closure && Date.now() < closure[0] ? closure : null;
+      return closure && now() < closure[0] ? closure : null;
+    }
+
+    // The two navigation links of a station, for its popup and its line in the nearest list.
+    function navLinks(row) {
+      return [[T.nav_amap, amapUrl(row), "amap"], [T.nav_baidu, baiduUrl(row), "baidu"]].map(
+        function (link) {
+          var a = el("a", "yz-nav-" + link[2], link[0]);
+          a.href = link[1];
+          a.target = "_blank";
+          a.rel = "noopener noreferrer";
+          return a;
+        });
+    }
+
+    // Opening hours in plain words (stations/hours_text.py, done in Python), else as written.
+    function hoursText(row) {
+      var text = row[F.hours];
+      if (!text) { return T.hours_unknown; }
+      return hoursWords.has(text) ? hoursWords.get(text) : text;
     }
 
     function photoImage(row) {
@@ -198,7 +246,7 @@
       if (img) { box.appendChild(img); }
       var list = el("dl");
       field(list, T.address, row[F.address]);
-      field(list, T.hours, row[F.hours] || T.hours_unknown);
+      field(list, T.hours, hoursText(row));
       field(list, T.access, data.access[row[F.access]].label);
       if (row[F.entry] != null) { field(list, T.entry, data.entries[row[F.entry]].label); }
       var phone = row[F.phone];
@@ -232,25 +280,52 @@
         box.appendChild(el("p", "yz-verified", fill(T.verified, { date: row[F.verified] })));
       }
       var nav = el("p", "yz-nav");
-      [[T.nav_amap, amapUrl(row), "amap"], [T.nav_baidu, baiduUrl(row), "baidu"]].forEach(
-        function (link) {
-          var a = el("a", "yz-nav-" + link[2], link[0]);
-          a.href = link[1];
-          a.target = "_blank";
-          a.rel = "noopener noreferrer";
-          nav.appendChild(a);
-        });
+      navLinks(row).forEach(function (a) { nav.appendChild(a); });
       box.appendChild(nav);
       return box;
     }
 
+    // What covers the map's top and bottom edges (the controls in its corners), in px.
+    function coveredEdges() {
+      var frame = map.getContainer().getBoundingClientRect();
+      var edges = { top: 0, bottom: 0 };
+      map.getContainer().querySelectorAll(".leaflet-control").forEach(function (control) {
+        var r = control.getBoundingClientRect();
+        if (!r.height || control.classList.contains("leaflet-control-attribution")) { return; }
+        if (control.parentNode.classList.contains("leaflet-top")) {
+          edges.top = Math.max(edges.top, r.bottom - frame.top);
+        } else {
+          edges.bottom = Math.max(edges.bottom, frame.bottom - r.top);
+        }
+      });
+      return edges;
+    }
+
+    var POPUP_GAP = 8, POPUP_TIP = 28;  // px: clear of the controls; the tip and its offset
     var popup = L.popup({ maxWidth: 320, minWidth: 220, offset: [0, -8], autoPanPadding: [24, 24] });
     function openStation(marker) {
+      // On a phone the panels fold away first; then the popup fits between what is left, its
+      // content scrolling (name and address first) when it is taller than that.
+      if (narrow) { filterPanel.setExpanded(false); nearestPanel.setExpanded(false); }
+      var edges = coveredEdges();
+      var height = map.getSize().y;
+      popup.options.autoPanPaddingTopLeft = L.point(POPUP_GAP, edges.top + POPUP_GAP);
+      popup.options.autoPanPaddingBottomRight = L.point(POPUP_GAP, edges.bottom + POPUP_GAP);
+      popup.options.maxHeight = Math.max(160, height - edges.top - edges.bottom - POPUP_TIP - 3 * POPUP_GAP);
+      popup.options.maxWidth = Math.min(320, map.getSize().x - 2 * POPUP_GAP - 40);
       popup.setLatLng(marker.getLatLng())
         .setContent(popupContent(rows[marker.yizhanRow]))
         .openOn(map);
+      var close = popup.getElement() && popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.setAttribute("aria-label", T.close); close.title = T.close; }
     }
     cluster.on("click", function (e) { openStation(e.layer); });
+    // From the nearest list: bring the marker out of its cluster, then open it.
+    function openOnMap(i) {
+      var marker = markers[i];
+      if (!cluster.hasLayer(marker)) { return; }
+      cluster.zoomToShowLayer(marker, function () { openStation(marker); });
+    }
 
     // -- coverage circles (off by default) -----------------------------------------------
     // Each radius draws opaque discs on its own canvas in a translucent pane: overlaps do not
@@ -296,6 +371,7 @@
     function shown(row) {
       return (row[F.working] & state.mask) === state.mask && kindShown(row[F.kind]);
     }
+    var filterListeners = [];
     var countNode = el("span", "yz-count");
     countNode.id = "yz-count";
     countNode.setAttribute("data-total", String(rows.length));
@@ -313,18 +389,40 @@
       cluster.clearLayers();
       cluster.addLayers(markers.filter(function (marker, i) { return shown(rows[i]); }));
       updateCount();
+      filterListeners.forEach(function (listener) { listener(); });
+    }
+    // One filter, two views: the panel's check boxes and the nearest panel's chips.
+    var boxes = {};
+    function isAmenityOn(code) { return (state.mask & amenityBit[code]) !== 0; }
+    function setAmenity(code, on) {
+      state.mask = on ? state.mask | amenityBit[code] : state.mask & ~amenityBit[code];
+      if (boxes[code]) { boxes[code].checked = on; }
+      applyFilter();
     }
 
-    // -- panel: title, count, data date, filter, legend, status ---------------------------
-    var status = el("p", "yz-status");
-    status.setAttribute("role", "status");
-    status.setAttribute("aria-live", "polite");
-    var narrow = window.innerWidth < 600;
-
+    // -- panel: title, count, data date, filter, legend; folds away ----------------------
+    var filterPanel = null;
     var Panel = L.Control.extend({
       options: { position: "topright" },
       onAdd: function () {
-        var panel = el("div", "yz-panel leaflet-bar");
+        var outer = el("div", "yz-panel yz-box");
+        var toggle = el("button", "yz-panel-toggle", "☰ " + T.panel);
+        toggle.type = "button";
+        toggle.setAttribute("aria-controls", "yz-panel-body");
+        var panel = el("div", "yz-panel-body");
+        panel.id = "yz-panel-body";
+        outer.appendChild(toggle);
+        outer.appendChild(panel);
+        var setExpanded = function (on) {
+          // On a phone one panel at a time: this one would lie under the nearest panel.
+          if (on && narrow && nearestPanel) { nearestPanel.setExpanded(false); }
+          toggle.setAttribute("aria-expanded", String(on));
+          panel.hidden = !on;
+          outer.classList.toggle("yz-collapsed", !on);
+        };
+        toggle.addEventListener("click", function () { setExpanded(panel.hidden); });
+        setExpanded(!narrow);
+        this.setExpanded = setExpanded;
         panel.appendChild(el("h1", "yz-title", data.title));
         var meta = el("p", "yz-meta");
         meta.appendChild(countNode);
@@ -340,7 +438,7 @@
         if (!rows.length) { panel.appendChild(el("p", "yz-empty", T.no_stations)); }
 
         var filter = el("details", "yz-filter");
-        filter.open = !narrow;
+        filter.open = true;  // the panel itself folds away on a phone
         filter.appendChild(el("summary", null, T.filter));
         data.filter.forEach(function (code) {
           var a = amenityByCode[code];
@@ -348,10 +446,8 @@
           var box = el("input");
           box.type = "checkbox";
           box.value = code;
-          box.addEventListener("change", function () {
-            state.mask = box.checked ? state.mask | amenityBit[code] : state.mask & ~amenityBit[code];
-            applyFilter();
-          });
+          box.addEventListener("change", function () { setAmenity(code, box.checked); });
+          boxes[code] = box;
           label.appendChild(box);
           label.appendChild(el("span", "yz-icon", a.icon));
           label.appendChild(document.createTextNode(" " + amenityLabel(a)));
@@ -378,10 +474,9 @@
         });
         legend.appendChild(icons);
         panel.appendChild(legend);
-        panel.appendChild(status);
-        L.DomEvent.disableClickPropagation(panel);
-        L.DomEvent.disableScrollPropagation(panel);
-        return panel;
+        L.DomEvent.disableClickPropagation(outer);
+        L.DomEvent.disableScrollPropagation(outer);
+        return outer;
       }
     });
 
@@ -391,7 +486,7 @@
       options: { position: "topleft" },
       onAdd: function () {
         var bar = el("div", "leaflet-bar yz-locate");
-        var button = el("a", null, "◎");
+        var button = el("a", null, "◎ " + T.locate_short);
         button.href = "#";
         button.title = T.locate;
         button.setAttribute("role", "button");
@@ -406,6 +501,8 @@
       }
     });
     function locate() {
+      nearestPanel.setExpanded(true);
+      var status = nearestPanel.status;
       if (!("geolocation" in navigator)) {
         status.textContent = T.locate_unsupported;
         return;
@@ -413,21 +510,60 @@
       status.textContent = T.locating;
       map.locate({ setView: false, enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     }
+    // The rider's spot drawn in the tiles' datum: ``where`` is already in it.
+    function drawRider(where, accuracy) {
+      if (here) { map.removeLayer(here); }
+      var parts = [L.circleMarker(where, { radius: 7, weight: 2, color: "#fff", fillColor: "#1c7ed6",
+        fillOpacity: 1, interactive: false })];
+      if (accuracy) {
+        parts.unshift(L.circle(where, { radius: accuracy, weight: 1, fillOpacity: 0.1, interactive: false }));
+      }
+      here = L.featureGroup(parts).addTo(map);
+      here.yizhanLatLng = where;
+    }
     map.on("locationfound", function (e) {
+      // Geolocation gives WGS-84: the search measures from it as it is; Amap tiles draw GCJ-02.
       var lonlat = data.gcj02 ? wgsToGcj(e.latlng.lng, e.latlng.lat) : [e.latlng.lng, e.latlng.lat];
       var where = L.latLng(lonlat[1], lonlat[0]);
-      if (here) { map.removeLayer(here); }
-      here = L.featureGroup([
-        L.circle(where, { radius: e.accuracy, weight: 1, fillOpacity: 0.1, interactive: false }),
-        L.circleMarker(where, { radius: 7, weight: 2, color: "#fff", fillColor: "#1c7ed6",
-          fillOpacity: 1, interactive: false })
-      ]).addTo(map);
-      here.yizhanLatLng = where;
-      map.setView(where, Math.max(map.getZoom(), 15));
-      status.textContent = fill(T.located, { m: Math.round(e.accuracy) });
+      drawRider(where, e.accuracy);
+      nearestPanel.status.textContent = fill(T.located, { m: Math.round(e.accuracy) });
+      var hits = nearestPanel.setRider(e.latlng.lng, e.latlng.lat, "gps");
+      // Show the rider and the stations listed, in the part of the map the panels leave free.
+      var edges = coveredEdges();
+      var view = L.latLngBounds([where]);
+      hits.forEach(function (hit) { view.extend(rows[hit.row][F.latlng]); });
+      map.fitBounds(view, { animate: false, maxZoom: 16,
+        paddingTopLeft: [24, edges.top + 24], paddingBottomRight: [24, edges.bottom + 24] });
     });
     map.on("locationerror", function (e) {
-      status.textContent = e.code === 1 ? T.locate_denied : T.locate_failed;
+      nearestPanel.setExpanded(true);
+      nearestPanel.status.textContent = e.code === 1 ? T.locate_denied : T.locate_failed;
+    });
+    // A tap on the map (with the nearest panel open) chooses the rider's spot; a tap that only
+    // closes a popup does not. Popups close on "preclick", after this listener has seen them.
+    var tapClosesPopup = false;
+    map.on("preclick", function () { tapClosesPopup = popup.isOpen(); });
+    map.on("click", function (e) {
+      if (tapClosesPopup || !nearestPanel.expanded()) { tapClosesPopup = false; return; }
+      var wgs = data.gcj02 ? gcjToWgs(e.latlng.lng, e.latlng.lat) : [e.latlng.lng, e.latlng.lat];
+      drawRider(e.latlng, 0);
+      nearestPanel.setRider(wgs[0], wgs[1], "tap");
+    });
+
+    var nearestPanel = YizhanNearest.panel({
+      map: map, data: data, rows: rows, F: F, T: T, el: el, fill: fill, now: now, narrow: narrow,
+      shown: shown, isAmenityOn: isAmenityOn, setAmenity: setAmenity, openOnMap: openOnMap,
+      links: navLinks, locate: locate,
+      onExpand: function () { if (narrow && filterPanel) { filterPanel.setExpanded(false); } },
+      onFilterChange: function (listener) { filterListeners.push(listener); }
+    });
+    var Nearest = L.Control.extend({
+      options: { position: "bottomleft" },
+      onAdd: function () {
+        L.DomEvent.disableClickPropagation(nearestPanel.element);
+        L.DomEvent.disableScrollPropagation(nearestPanel.element);
+        return nearestPanel.element;
+      }
     });
 
     // -- assemble ------------------------------------------------------------------------
@@ -441,8 +577,10 @@
       overlays[escapeHtml(fill(T.coverage, { r: layer.yizhanRadius }))] = layer;
     });
     map.addControl(new Locate());
-    map.addControl(new Panel());
+    filterPanel = new Panel();
+    map.addControl(filterPanel);
     L.control.layers(null, overlays, { collapsed: narrow, position: "topright" }).addTo(map);
+    map.addControl(new Nearest());
     map.on("overlayadd overlayremove", function (e) {
       if (kindLayers.indexOf(e.layer) >= 0) { applyFilter(); }
     });
@@ -467,6 +605,17 @@
       open: openStation,
       located: function () { return here ? here.yizhanLatLng : null; },
       wgsToGcj: wgsToGcj,
+      gcjToWgs: gcjToWgs,
+      // The nearest panel, driven as a rider would (tests call these directly).
+      nearest: nearestPanel,
+      setRider: nearestPanel.setRider,
+      setOpenNow: nearestPanel.setOpenNow,
+      setAmenity: setAmenity,
+      isAmenityOn: isAmenityOn,
+      nearestIds: nearestPanel.ids,
+      openness: nearestPanel.openness,
+      now: now,
+      setNow: function (ms) { state.nowMs = ms === null ? null : Number(ms); return nearestPanel.refresh(); },
       timing: { start: startedMs, parsed: parsedMs, ready: performance.now() },
       ready: true
     };
