@@ -43,10 +43,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
-# A Chinese font, so the browser tests and the screenshots in docs/ render Chinese text.
+# A Chinese font (and emoji), so the browser tests and the screenshots in docs/ render text.
 $(CJK_FONT):
 	$(SUDO) apt-get update -q
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei fonts-noto-color-emoji
 
 chromium: $(CHROMIUM) $(CJK_FONT)
 
