@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint bench bench-national bench-http bench-batch bench-field-truth bench-all venv clean chromium postgres
+.PHONY: run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-all venv clean chromium postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,7 +78,10 @@ bench-batch: $(VENV)/.installed-test
 bench-field-truth: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/field_truth.py
 
-bench-all: bench bench-national bench-http bench-batch bench-field-truth
+bench-rider-page: $(VENV)/.installed-test $(CHROMIUM)
+	$(BIN)/python bench/rider_page.py
+
+bench-all: bench bench-national bench-http bench-batch bench-field-truth bench-rider-page
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -70,7 +70,32 @@ def _answer(request: Request, url: str, headers: dict[str, str] | None = None) -
     asset: Asset | None = rider_shell().assets.get(url)
     if asset is None:
         raise ProblemError(HTTPStatus.NOT_FOUND, f"no such file: {url}; the rider's page is at /")
-    common = {"ETag": asset.etag, "Cache-Control": "no-cache", **NOSNIFF, **(headers or {})}
-    if if_none_match_hits(request.headers.get("if-none-match", ""), asset.etag):
+    squeezed = asset.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding"))
+    etag = asset.gzip_etag if squeezed else asset.etag
+    common = {"ETag": etag, "Cache-Control": "no-cache", **NOSNIFF, **(headers or {})}
+    if asset.gzipped is not None:
+        common["Vary"] = "Accept-Encoding"
+    if if_none_match_hits(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=common)
+    if squeezed:
+        common["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=common)
     return Response(asset.body, media_type=asset.media_type, headers=common)
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding header takes gzip (RFC 9110 §12.5.3: named or "*", q > 0)."""
+    chosen: dict[str, float] = {}
+    for item in (accept_encoding or "").split(","):
+        name, _, params = item.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name.strip():
+            chosen[name.strip().lower()] = q
+    return chosen.get("gzip", chosen.get("*", 0.0)) > 0
