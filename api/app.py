@@ -18,7 +18,19 @@ from api.middleware.head import HeadAsGet
 from api.middleware.limits import LimitBody, QueryLimits
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import admin, docs, exports, imports, maps, meta, pages, photos, reports, stations
+from api.routes import (
+    admin,
+    docs,
+    exports,
+    hours,
+    imports,
+    maps,
+    meta,
+    pages,
+    photos,
+    reports,
+    stations,
+)
 from api.settings import Settings
 from stations.reading.live import LiveCatalog
 from stations.reports import RATE_WINDOW, ReportRule
@@ -75,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(maps.router)
     app.include_router(meta.router)
+    app.include_router(hours.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     return app

@@ -45,6 +45,7 @@ STATEFUL_WRITES = frozenset(
         "createReport",
         "resolveReport",
         "uploadStationPhoto",
+        "previewOpeningHours",
     }
 )
 
