@@ -71,11 +71,13 @@ class ProblemError(Exception):
         detail: str,
         *,
         headers: dict[str, str] | None = None,
+        zh: str | None = None,
         **extra: object,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.zh = zh  # the detail in Chinese, for a reader who prefers it
         self.headers = headers or {}
         self.extra = extra
 
@@ -121,9 +123,10 @@ def _domain_handler(status: HTTPStatus) -> Handler:
     async def handle(request: Request, exc: YizhanError) -> Response:
         extra: dict[str, object] = {}
         headers: dict[str, str] = {}
-        detail = str(exc)
+        chinese = prefers_chinese(request.headers.get("accept-language"))
+        detail = exc.zh if chinese and exc.zh else str(exc)
         if isinstance(exc, InvalidInput):
-            errors = _field_entries(exc.problems)
+            errors = _field_entries(exc.problems, chinese=chinese)
             if len(errors) > MAX_LISTED_PROBLEMS:
                 detail, extra["errors"] = listed(errors)
             else:
@@ -151,7 +154,9 @@ def _domain_handler(status: HTTPStatus) -> Handler:
 
 
 async def _problem_error(request: Request, exc: ProblemError) -> Response:
-    response = problem_response(exc.status, exc.detail, instance=request.url.path, **exc.extra)
+    chinese = prefers_chinese(request.headers.get("accept-language"))
+    detail = exc.zh if chinese and exc.zh else exc.detail
+    response = problem_response(exc.status, detail, instance=request.url.path, **exc.extra)
     response.headers.update(exc.headers)
     return response
 
@@ -161,9 +166,30 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return problem_response(422, detail, instance=request.url.path, errors=errors)
 
 
-def _field_entries(problems: Iterable[Problem]) -> list[dict[str, str]]:
-    """The ``errors`` member of a problem document: one {field, reason} a problem."""
+def _field_entries(problems: Iterable[Problem], *, chinese: bool = False) -> list[dict[str, str]]:
+    """The ``errors`` member of a problem document: one {field, reason} a problem, the reason
+    in Chinese for a reader who prefers it (where there is one; field names stay)."""
+    if chinese:
+        return [{"field": p.field, "reason": p.reason_zh or p.reason} for p in problems]
     return [{"field": p.field, "reason": p.reason} for p in problems]
+
+
+def prefers_chinese(accept_language: str | None) -> bool:
+    """Whether an Accept-Language header (RFC 9110 §12.5.4) ranks Chinese first: the language
+    with the highest q (the first of equals) is zh or a zh-… tag."""
+    best, best_q = "", 0.0
+    for item in (accept_language or "")[:1000].split(","):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+        if tag.strip() and q > best_q:
+            best, best_q = tag.strip().lower(), q
+    return best == "zh" or best.startswith("zh-")
 
 
 def listed(errors: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:

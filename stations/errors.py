@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 
 class YizhanError(Exception):
-    """Base of every error Yizhan raises on purpose; ``str(exc)`` is safe to show a user."""
+    """Base of every error Yizhan raises on purpose; ``str(exc)`` is safe to show a user.
+    ``zh``: the same in Chinese, where the raiser has it (answers prefer it for a reader who
+    prefers Chinese)."""
+
+    zh: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with one field of an input."""
+    """One thing wrong with one field of an input; ``reason_zh``: the reason in Chinese, where
+    there is one (the field name stays as it is)."""
 
     field: str
     reason: str
+    reason_zh: str | None = dataclass_field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
+
+    def chinese(self) -> str:
+        return f"{self.field}：{self.reason_zh or self.reason}"
 
 
 class InvalidInput(YizhanError):
@@ -26,6 +36,7 @@ class InvalidInput(YizhanError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
+        self.zh = "；".join(p.chinese() for p in problems)
 
 
 class InvalidStation(InvalidInput):
@@ -40,6 +51,7 @@ class StationNotFound(YizhanError):
     def __init__(self, station_id: str) -> None:
         self.station_id = station_id
         super().__init__(f"no station with id {station_id!r}")
+        self.zh = f"没有编号为“{station_id}”的站点"
 
 
 class StoreUnavailable(YizhanError):
@@ -65,6 +77,10 @@ class VersionMismatch(YizhanError):
         super().__init__(
             f"station {station_id!r} is at version {current}, {stale}. Fetch it again, "
             f'reapply your change, and send If-Match: "{current}"'
+        )
+        self.zh = (
+            f"站点“{station_id}”已是第 {current} 版，有同事在您读取之后修改过它。请重新读取，"
+            f'再做一次您的修改，并发送 If-Match: "{current}"'
         )
 
 

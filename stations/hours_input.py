@@ -51,7 +51,7 @@ def week_ahead(osm: str, now: datetime, days: int = 7) -> list[Day]:
                     (_hhmm(r.start, start), _hhmm(r.end, start))
                     for r in runs
                     if r.state is Openness.OPEN
-                ],  # fmt: skip
+                ],
                 unknown=any(r.state is Openness.UNKNOWN for r in runs),
             )
         )

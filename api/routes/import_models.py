@@ -15,6 +15,7 @@ class RejectionPublic(BaseModel):
     row: int = Field(description="CSV line, GeoJSON feature number or Excel row")
     field: str
     reason: str
+    reason_zh: str | None = Field(None, description="The reason in Chinese, where there is one")
 
 
 class DuplicatePublic(BaseModel):
@@ -36,6 +37,10 @@ class ImportReportPublic(BaseModel):
     duplicates: list[DuplicatePublic]
     dry_run: bool
     written: bool
+    conversions: list[dict[str, Any]] = Field(
+        description="Values read from how people write them, e.g. a Chinese hours phrase: "
+        '{"row", "field", "given": "周一至周五 8:00-18:00", "saved": "Mo-Fr 08:00-18:00"}'
+    )
     set_aside: list[str] = Field(
         description="Columns whose values were not imported: Yizhan records them itself "
         "(verified_at, last_confirmed_at, out_of_order, as exported)"
@@ -74,7 +79,10 @@ def report_body(report: ImportReport) -> dict[str, Any]:
         "created": report.created,
         "updated": report.updated,
         "unchanged": report.unchanged,
-        "rejected": [{"row": r.row, "field": r.field, "reason": r.reason} for r in report.rejected],
+        "rejected": [
+            {"row": r.row, "field": r.field, "reason": r.reason, "reason_zh": r.reason_zh}
+            for r in report.rejected
+        ],
         "duplicates": [
             {
                 "row": d.row,
@@ -90,4 +98,8 @@ def report_body(report: ImportReport) -> dict[str, Any]:
         "dry_run": report.dry_run,
         "written": report.written,
         "set_aside": sorted(report.set_aside),
+        "conversions": [
+            {"row": c.row, "field": c.field, "given": c.given, "saved": c.saved}
+            for c in report.conversions
+        ],
     }

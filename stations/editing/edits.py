@@ -11,6 +11,7 @@ from typing import Final
 
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.amenities import BY_CODE, UnknownAmenity
+from stations.districts import district_name
 from stations.editing.audit import Action, draft_from_record, record_of
 from stations.editing.tokens import Token
 from stations.editing.validation import INSTANT_RULE, KNOWN_FIELDS, parse_instant, validate_draft
@@ -204,10 +205,15 @@ def authorize(token: Token, before: Station | None, after: StationDraft) -> None
     ):
         if not token.may_write(district):
             held = ", ".join(token.districts) or "none"
-            raise Forbidden(
+            refused = Forbidden(
                 f"token {token.name!r} ({token.role.value}) may not write stations in district "
                 f"{district}; it holds: {held}"
             )
+            refused.zh = (
+                f"令牌“{token.name}”不能修改{district_name(district)}（{district}）的站点；"
+                f"它管理的区划：{'、'.join(map(district_name, token.districts)) or '无'}"
+            )
+            raise refused
 
 
 def merge_patch(

@@ -9,14 +9,17 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from geo.crs import CoordinateSystem, to_wgs84
-from stations.amenities import UnknownAmenity, check_codes
+from stations.amenities import VOCABULARY, UnknownAmenity, check_codes
 from stations.errors import InvalidStation, Problem
+from stations.files.aliases import access_code, amenity_codes, entry_code, kind_code
 from stations.hours import Hours, InvalidOpeningHours
+from stations.hours_phrases import EXAMPLES_ZH, UnreadablePhrase, to_osm
 from stations.model import EDITABLE_FIELDS, Access, Entry, Kind, StationDraft, StationId, Status
 
 _E = TypeVar("_E", Kind, Status, Access, Entry)
@@ -36,6 +39,15 @@ _PHONE_RE: Final = re.compile(r"[0-9+\-() ,/转]+")
 _ID_RULE: Final = "use letters, digits and . _ : - only, starting with a letter or digit"
 _DISTRICT_RULE: Final = "must be a 6-digit adcode such as 610103"
 _PHONE_RULE: Final = "use digits, spaces and + - ( ) only"
+#: The same rules and reasons in Chinese (Problem.reason_zh).
+_ZH: Final = {
+    _ID_RULE: "只能用字母、数字和 . _ : -，并以字母或数字开头",
+    _DISTRICT_RULE: "应为6位行政区划代码，例如 610103",
+    _PHONE_RULE: "只能用数字、空格和 + - ( )",
+    "is required": "必须填写",
+    "must be a string": "应为文字",
+    "unknown field": "不是站点字段",
+}
 INSTANT_RULE: Final = (
     "must be an ISO 8601 date and time with a UTC offset in the years 2000–2099, "
     "e.g. 2026-12-24T18:00:00+08:00"
@@ -46,14 +58,22 @@ KNOWN_FIELDS: Final = frozenset({"id", *EDITABLE_FIELDS, "status"})
 
 
 def validate_draft(
-    raw: Mapping[str, object], *, crs: CoordinateSystem = CoordinateSystem.WGS84
+    raw: Mapping[str, object],
+    *,
+    crs: CoordinateSystem = CoordinateSystem.WGS84,
+    notes: list[Conversion] | None = None,
 ) -> StationDraft:
     """A draft from a raw record whose lon/lat are in ``crs``; raises InvalidStation listing
-    every problem (unknown fields included). Empty strings count as missing."""
+    every problem (unknown fields included). Empty strings count as missing. Chinese is read
+    as well: kinds, amenities, access and entry by their labels (饮水、微波炉), opening hours
+    as a common phrase (周一至周五 8:00-18:00); each phrase turned into OSM syntax is added to
+    ``notes`` when given, so the writer sees what is saved."""
     problems: list[Problem] = [
-        Problem(name, "unknown field") for name in raw if name not in KNOWN_FIELDS
+        Problem(name, "unknown field", _ZH["unknown field"])
+        for name in raw
+        if name not in KNOWN_FIELDS
     ]
-    v = _Fields(raw, problems)
+    v = _Fields(raw, problems, notes)
     station_id = v.matching("id", _ID_RE, _ID_RULE, required=False)
     name = v.text("name", required=True)
     kind = v.choice("kind", Kind, default=None)
@@ -94,12 +114,27 @@ def validate_draft(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A value read from how a person wrote it into the stored form."""
+
+    field: str
+    given: str
+    saved: str
+
+
 class _Fields:
     """Reads one raw record, appending a Problem for each bad field."""
 
-    def __init__(self, raw: Mapping[str, object], problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        raw: Mapping[str, object],
+        problems: list[Problem],
+        notes: list[Conversion] | None = None,
+    ) -> None:
         self._raw = raw
         self._problems = problems
+        self._notes = notes
 
     def _get(self, field: str) -> object:
         value = self._raw.get(field)
@@ -112,14 +147,16 @@ class _Fields:
         value = self._get(field)
         if value is None:
             if required:
-                self._problems.append(Problem(field, "is required"))
+                self._problems.append(Problem(field, "is required", _ZH["is required"]))
             return None
         if not isinstance(value, str):
-            self._problems.append(Problem(field, "must be a string"))
+            self._problems.append(Problem(field, "must be a string", _ZH["must be a string"]))
             return None
         reason = text_problem(value, MAX_LENGTH.get(field, 100))
         if reason:
-            self._problems.append(Problem(field, reason))
+            self._problems.append(
+                Problem(field, reason, text_problem_zh(value, MAX_LENGTH.get(field, 100)))
+            )
             return None
         return value
 
@@ -129,7 +166,7 @@ class _Fields:
         """``text``, and the whole of it must match ``pattern`` (``rule`` says how)."""
         value = self.text(field, required=required)
         if value is not None and not pattern.fullmatch(value):
-            self._problems.append(Problem(field, rule))
+            self._problems.append(Problem(field, rule, _ZH.get(rule)))
         return value
 
     def closure(self) -> tuple[datetime | None, str | None]:
@@ -139,21 +176,48 @@ class _Fields:
         value = self._get("closed_until")
         if value is None:
             if reason is not None:
-                self._problems.append(Problem("closure_reason", _NO_CLOSURE))
+                self._problems.append(
+                    Problem("closure_reason", _NO_CLOSURE, "请同时填写暂停开放至（重新开放的时间）")
+                )
             return None, reason
         until = parse_instant(value)
         if until is None:
-            self._problems.append(Problem("closed_until", INSTANT_RULE))
+            self._problems.append(
+                Problem(
+                    "closed_until",
+                    INSTANT_RULE,
+                    "应为带时区的日期时间（2000–2099年），例如 2026-12-24T18:00:00+08:00",
+                )
+            )
         return until, reason
 
     def hours(self) -> str | None:
+        """OSM opening_hours as written, or a Chinese phrase read into it (hours_phrases)."""
         value = self.text("opening_hours", required=False)
-        if value is not None:
+        if value is None:
+            return None
+        try:
+            Hours.parse(value)
+            return value
+        except InvalidOpeningHours as exc:
+            osm_problem = str(exc)
+        if not _LATIN_ONLY.fullmatch(value):  # written in Chinese: read it as a phrase
             try:
-                Hours.parse(value)
-            except InvalidOpeningHours as exc:
-                self._problems.append(Problem("opening_hours", str(exc)))
-        return value
+                saved = to_osm(value)
+            except UnreadablePhrase as unreadable:
+                self._problems.append(Problem("opening_hours", unreadable.english, str(unreadable)))
+                return None
+            if self._notes is not None:
+                self._notes.append(Conversion("opening_hours", value, saved))
+            return saved
+        self._problems.append(
+            Problem(
+                "opening_hours",
+                osm_problem,
+                f"无法识别开放时间：{osm_problem}；可以写成：{EXAMPLES_ZH}",
+            )
+        )
+        return None
 
     def choice(
         self, field: str, enum: type[_E], *, default: _E | None, required: bool = True
@@ -161,24 +225,44 @@ class _Fields:
         value = self._get(field)
         if value is None:
             if default is None and required:
-                self._problems.append(Problem(field, f"is required; one of {_list(enum)}"))
+                self._problems.append(
+                    Problem(
+                        field,
+                        f"is required; one of {_list(enum)}",
+                        f"必须填写，可选：{_list(enum)}",
+                    )
+                )
             return default
         try:
-            return enum(str(value))
+            return enum(_LABELS[enum](str(value)))
         except ValueError:
-            self._problems.append(Problem(field, f"{value!r} is not one of {_list(enum)}"))
+            self._problems.append(
+                Problem(
+                    field,
+                    f"{value!r} is not one of {_list(enum)}",
+                    f"“{value}”不是可选值之一：{_list(enum)}",
+                )
+            )
             return None
 
     def number(self, field: str, low: float, high: float) -> float | None:
         value = self._get(field)
         if value is None:
-            self._problems.append(Problem(field, "is required"))
+            self._problems.append(Problem(field, "is required", _ZH["is required"]))
             return None
         number = parse_number(value)
         if number is None:
-            self._problems.append(Problem(field, f"{value!r} is not a number"))
+            self._problems.append(
+                Problem(field, f"{value!r} is not a number", f"“{value}”不是数字")
+            )
         elif not low <= number <= high:
-            self._problems.append(Problem(field, f"{number!r} is outside [{low:g}, {high:g}]"))
+            self._problems.append(
+                Problem(
+                    field,
+                    f"{number!r} is outside [{low:g}, {high:g}]",
+                    f"{number!r} 超出范围 [{low:g}, {high:g}]",
+                )
+            )
         else:
             return number
         return None
@@ -188,16 +272,24 @@ class _Fields:
         if value is None:
             return ()
         if isinstance(value, str):
-            codes = [c.strip() for c in value.split(";") if c.strip()]
+            codes = amenity_codes(value)  # codes or Chinese labels, ; ； 、 , separated
         elif isinstance(value, list) and all(isinstance(c, str) for c in value):
-            codes = [c.strip() for c in value]
+            codes = [code for c in value for code in amenity_codes(c)]
         else:
-            self._problems.append(Problem("amenities", "must be codes separated by ';'"))
+            self._problems.append(
+                Problem("amenities", "must be codes separated by ';'", "应为用“；”或“、”分隔的设施")
+            )
             return None
         try:
             return check_codes(codes)
         except UnknownAmenity as exc:
-            self._problems.append(Problem("amenities", str(exc)))
+            self._problems.append(
+                Problem(
+                    "amenities",
+                    str(exc),
+                    f"不认识的设施：{'、'.join(exc.unknown)}；可用：{_AMENITY_LABELS}",
+                )
+            )
             return None
 
 
@@ -237,6 +329,19 @@ def parse_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def text_problem_zh(value: str, max_length: int) -> str | None:
+    """``text_problem`` in Chinese."""
+    if len(value) > max_length:
+        return f"有 {len(value)} 个字，最多 {max_length} 个"
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"含有控制字符 U+{ord(char):04X}"
+        if category == "Cs":
+            return f"含有无效字符 U+{ord(char):04X}"
+    return None
+
+
 def text_problem(value: str, max_length: int) -> str | None:
     """Why ``value`` is not acceptable as a text field, or None."""
     if len(value) > max_length:
@@ -248,6 +353,20 @@ def text_problem(value: str, max_length: int) -> str | None:
         if category == "Cs":
             return f"contains a lone surrogate U+{ord(char):04X}"
     return None
+
+
+#: Each choice field's reader of Chinese labels (stations/files/aliases.py).
+_LABELS: Final[
+    dict[type[Kind] | type[Status] | type[Access] | type[Entry], Callable[[str], str]]
+] = {
+    Kind: kind_code,
+    Status: lambda value: value,
+    Access: access_code,
+    Entry: entry_code,
+}
+_AMENITY_LABELS: Final = "、".join(a.zh for a in VOCABULARY)
+#: Text in Latin letters, digits and punctuation only: meant as OSM syntax, not a phrase.
+_LATIN_ONLY: Final = re.compile(r"[\x20-\x7e]*")
 
 
 def _list(enum: type[Kind] | type[Status] | type[Access] | type[Entry]) -> str:

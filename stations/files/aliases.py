@@ -115,7 +115,7 @@ _AMENITY_SEPARATORS: Final = re.compile(r"[;；、,，/\s]+")
 def canonical_header(name: str) -> str:
     """The field name for a column name ("驿站名称", "经 度", "Name"), or ``name`` unchanged when
     it is none of them."""
-    return HEADER_ALIASES.get(_key(name), name)
+    return HEADER_ALIASES.get(_key(name), name.strip())
 
 
 def amenity_codes(value: str) -> list[str]:

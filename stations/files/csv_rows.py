@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 
 from stations.errors import ImportFileError
+from stations.files.aliases import canonical_header
 from stations.files.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -33,7 +34,7 @@ def csv_rows(data: bytes) -> Iterator[RawRow]:
         raise ImportFileError("the CSV file is empty; expected a header row")
     _check_header_width(len(header))
     _check_cells(header, 1)
-    columns = [h.strip() for h in header]
+    columns = [canonical_header(h) for h in header]  # Chinese headers too (名称, 经度, …)
     check_header(columns)
     return _csv_records(reader, lines, columns)
 

@@ -10,6 +10,7 @@ from typing import Final
 import numpy as np
 
 from stations.errors import ImportFileError
+from stations.files.aliases import canonical_header
 from stations.files.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -90,7 +91,7 @@ def _feature_values(number: int, feature: object) -> dict[str, object]:
     if not isinstance(properties, dict):
         return {"__row__": "properties must be an object"}
     _check_properties(number, properties)
-    values: dict[str, object] = dict(properties)
+    values: dict[str, object] = {canonical_header(k): v for k, v in properties.items()}
     if "id" not in values and isinstance(feature.get("id"), str | int):
         values["id"] = str(feature["id"])
     geometry = feature.get("geometry")

@@ -19,12 +19,12 @@ from typing import Final, TypedDict, Unpack
 
 from geo.crs import CoordinateSystem
 from stations.editing.tokens import Token
-from stations.editing.validation import validate_draft
+from stations.editing.validation import Conversion, validate_draft
 from stations.errors import ImportFileError, InvalidStation
 from stations.files.duplicates import Place, likely_duplicates
 from stations.files.formats import parse_rows
 from stations.files.limits import Cancelled, stop_if_cancelled
-from stations.files.report import ImportReport, Rejection
+from stations.files.report import ImportReport, Rejection, RowConversion
 from stations.files.rows import STATE_COLUMNS, STRUCTURAL, RawRow
 from stations.model import Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
@@ -168,10 +168,14 @@ def _draft_or_problems(
     ]
     if "__row__" in row.values:
         return structural
+    notes: list[Conversion] = []
     try:
-        draft = validate_draft(values, crs=crs)
+        draft = validate_draft(values, crs=crs, notes=notes)
     except InvalidStation as exc:
-        return structural + [Rejection(row.number, p.field, p.reason) for p in exc.problems]
+        return structural + [
+            Rejection(row.number, p.field, p.reason, p.reason_zh) for p in exc.problems
+        ]
+    report.conversions += [RowConversion(row.number, n.field, n.given, n.saved) for n in notes]
     return structural or draft
 
 

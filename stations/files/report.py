@@ -10,14 +10,24 @@ from stations.files.duplicates import Duplicate
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """One problem with one row: ``row`` is the CSV line, GeoJSON feature or Excel row."""
+    """One problem with one row: ``row`` is the CSV line, GeoJSON feature or Excel row;
+    ``reason_zh`` the reason in Chinese, where there is one."""
 
     row: int
     field: str
     reason: str
+    reason_zh: str | None = None
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowConversion:
+    row: int
+    field: str
+    given: str
+    saved: str
 
 
 @dataclass(slots=True)
@@ -37,6 +47,8 @@ class ImportReport:
     out_of_scope: int = 0  # how many rejections are rows outside the token's districts
     #: Columns with values that Yizhan records itself (verified_at, …): not imported.
     set_aside: set[str] = field(default_factory=set)
+    #: Values read from how people write them (a Chinese hours phrase into OSM syntax).
+    conversions: list[RowConversion] = field(default_factory=list)
 
     @property
     def duplicates_block(self) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from openpyxl.utils.cell import get_column_letter
 
 from stations.errors import ImportFileError
+from stations.files.aliases import canonical_header
 from stations.files.limits import MAX_IMPORT_ROWS, Cancelled, too_many_rows
 from stations.files.rows import RawRow, check_header
 from stations.files.xlsx import sheet_rows
@@ -23,7 +24,7 @@ def xlsx_rows(data: bytes, cancelled: Cancelled | None = None) -> Iterator[RawRo
         header_row, header = next(rows)
     except StopIteration:
         raise ImportFileError("the first worksheet is empty; expected a header row") from None
-    columns = [h.strip() for h in header]
+    columns = [canonical_header(h) if h.strip() else "" for h in header]  # 名称, 经度, …
     try:
         check_header([c for c in columns if c])
     except ImportFileError as exc:

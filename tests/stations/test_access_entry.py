@@ -96,7 +96,7 @@ def test_an_unknown_value_is_a_problem_naming_the_field_and_the_valid_values() -
 @pytest.mark.parametrize(
     ("field", "value", "valid"),
     [
-        ("access", "Public", ACCESS_VALUES),
+        ("access", "everyone", ACCESS_VALUES),
         ("access", 1, ACCESS_VALUES),
         ("entry", "walk-in", ENTRY_VALUES),
         ("entry", ["qr_code"], ENTRY_VALUES),
@@ -108,6 +108,21 @@ def test_a_value_that_is_not_a_code_is_refused(field: str, value: object, valid:
     [problem] = exc.value.problems
     assert problem.field == field
     assert problem.reason.endswith(f"is not one of {valid}")
+
+
+@pytest.mark.parametrize(
+    ("fields", "access", "entry"),
+    [
+        ({"access": "户外劳动者", "entry": "刷脸进入"}, Access.OUTDOOR_WORKERS, Entry.FACE_SCAN),
+        ({"access": "工会会员", "entry": "扫码进入"}, Access.UNION_MEMBERS, Entry.QR_CODE),
+        ({"access": "Public"}, Access.PUBLIC, None),  # codes are read in any case
+    ],
+)
+def test_chinese_labels_are_read_as_their_codes(
+    fields: dict[str, str], access: Access, entry: Entry | None
+) -> None:
+    draft = validate_draft(dict(RAW, **fields))
+    assert (draft.access, draft.entry) == (access, entry)
 
 
 def test_a_patch_sets_and_clears_the_fields(store: GeoPackageStore, make_draft: MakeDraft) -> None:
