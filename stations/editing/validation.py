@@ -80,6 +80,7 @@ def validate_draft(
     status = v.choice("status", Status, default=Status.ACTIVE)
     lon = v.number("lon", -180.0, 180.0)
     lat = v.number("lat", -90.0, 90.0)
+    _swapped_hint(raw, problems)
     district = v.matching("district_code", _DISTRICT_RE, _DISTRICT_RULE, required=True)
     phone = v.matching("phone", _PHONE_RE, _PHONE_RULE, required=False)
     amenities = v.amenities()
@@ -121,6 +122,22 @@ class Conversion:
     field: str
     given: str
     saved: str
+
+
+def _swapped_hint(raw: Mapping[str, object], problems: list[Problem]) -> None:
+    """When the position is invalid as given but valid with lon and lat swapped (a latitude
+    over 90 that fits a longitude: China's are 73–135), say so on the lat problem."""
+    lon, lat = parse_number(raw.get("lon")), parse_number(raw.get("lat"))
+    if lon is None or lat is None or abs(lat) <= 90 or abs(lat) > 180 or abs(lon) > 90:
+        return
+    for i, problem in enumerate(problems):
+        if problem.field == "lat":
+            problems[i] = Problem(
+                "lat",
+                f"{problem.reason}; lat and lon look swapped: lat={lon!r}, lon={lat!r}?",
+                f"{problem.reason_zh or problem.reason}；"
+                f"经纬度似乎填反了：纬度={lon!r}，经度={lat!r}？",
+            )
 
 
 class _Fields:

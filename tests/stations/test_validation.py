@@ -146,3 +146,20 @@ def test_json_values_are_accepted_as_well_as_strings() -> None:
 )
 def test_parse_number(value: object, expected: float | None) -> None:
     assert parse_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "hint"),
+    [(34.25, 108.94, True), (-33.9, 151.2, True), (108.94, 34.25, False), (120.0, 95.0, False),
+     (34.25, 190.0, False)],
+)  # fmt: skip
+def test_a_position_valid_only_when_swapped_says_so(lon: float, lat: float, hint: bool) -> None:
+    raw = {"name": "站", "kind": "love_station", "lon": lon, "lat": lat, "district_code": "610103"}
+    if not hint and abs(lat) <= 90:
+        validate_draft(raw)
+        return
+    with pytest.raises(InvalidStation) as exc:
+        validate_draft(raw)
+    (problem,) = [p for p in exc.value.problems if p.field == "lat"]
+    assert ("look swapped" in problem.reason) is hint
+    assert ("填反" in (problem.reason_zh or "")) is hint
