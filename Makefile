@@ -12,30 +12,36 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-all venv clean chromium postgres
 
+# The set-up steps say what they do in one line each instead of echoing their commands
+# (`make run` is the first thing a new user reads); pip stays quiet unless something is wrong.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
 
 # One stamp per install flavour, so editing pyproject.toml reinstalls.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "Installing Yizhan and its dependencies into $(VENV) (the first time takes a minute)"
+	@$(BIN)/python -m pip install --quiet -e .
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed
+	@echo "Installing Yizhan with its test tools into $(VENV)"
+	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed
 
 $(DB): | $(VENV)/.installed
-	mkdir -p $(dir $(DB))
-	$(BIN)/yizhan import $(DEMO) --db $(DB)
+	@mkdir -p $(dir $(DB))
+	@echo "Loading the demo stations (invented, named 示例) into $(DB)"
+	@$(BIN)/yizhan import $(DEMO) --db $(DB)
 
+# `yizhan serve` prints where it serves and its limits itself.
 run: $(VENV)/.installed $(DB)
-	@echo "Yizhan serves $(DB) on http://$(HOST):$(PORT)"
 	@echo "Riders: open http://$(HOST):$(PORT)/ (a phone-sized window is fine); API docs: /docs"
 	@echo "Try: curl 'http://$(HOST):$(PORT)/v1/stations/nearest?lat=34.2610&lon=108.9423&amenities=microwave&open_now=true'"
-	$(BIN)/yizhan serve --db $(DB) --host $(HOST) --port $(PORT)
+	@$(BIN)/yizhan serve --db $(DB) --host $(HOST) --port $(PORT)
 
 # The map's browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 # CI runs as root on a fresh Debian 12 machine: install it there when it is missing.

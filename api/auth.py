@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.problems import ProblemError
 from stations.editing.tokens import Token, secret_hash
+from stations.model import StationId
 from stations.store.base import StationStore
 
 _BEARER: Final = re.compile(r"Bearer +(\S+) *", re.IGNORECASE)
@@ -60,13 +61,44 @@ def expected_version(if_match: Annotated[str | None, Header()] = None) -> int:
     A weak or unparseable tag can never match (RFC 9110 §13.1.1 compares strongly), so it
     is answered like a stale one: 412 with the current version.
     """
-    if if_match is None or if_match.strip() in ("", "*"):
+    if _missing(if_match):
         raise ProblemError(
             HTTPStatus.PRECONDITION_REQUIRED,
             'send the station\'s ETag in If-Match (e.g. If-Match: "3"), as read from GET '
             "/v1/stations/{id}, so that a colleague's newer edit is never overwritten",
+            zh='请在 If-Match 中发送站点的 ETag（例如 If-Match: "3"），即 GET /v1/stations/{id} '
+            "返回的版本，以免覆盖同事较新的修改",
         )
-    match = _STRONG_ETAG.fullmatch(if_match.strip())
+    return _version_named(if_match)
+
+
+async def station_version(
+    station_id: str, request: Request, if_match: Annotated[str | None, Header()] = None
+) -> int:
+    """``expected_version`` for a route with the station in its path: a 428 names the
+    station's current version (404 for a station that does not exist)."""
+    if not _missing(if_match):
+        return _version_named(if_match)
+    store = get_store(request)
+    current = await run_in_threadpool(store.get, StationId(station_id))
+    version = current.version
+    raise ProblemError(
+        HTTPStatus.PRECONDITION_REQUIRED,
+        f'send If-Match: "{version}" (the station\'s current version, from its ETag) once you '
+        f"have checked your change against it (GET /v1/stations/{station_id}), so that a "
+        "colleague's newer edit is never overwritten",
+        zh=f'请发送 If-Match: "{version}"（站点当前的版本，即它的 ETag），并先核对修改是否基于'
+        f"最新内容（GET /v1/stations/{station_id}），以免覆盖同事较新的修改",
+        current_version=version,
+    )
+
+
+def _missing(if_match: str | None) -> bool:
+    return if_match is None or if_match.strip() in ("", "*")
+
+
+def _version_named(if_match: str | None) -> int:
+    match = _STRONG_ETAG.fullmatch((if_match or "").strip())
     return int(match.group(1)) if match else -1
 
 
@@ -79,5 +111,6 @@ def _unauthorized() -> ProblemError:
 
 
 TokenDep = Annotated[Token, Depends(require_token)]
-ExpectedVersion = Annotated[int, Depends(expected_version)]
+#: The If-Match version of a route whose path names the station (``{station_id}``).
+ExpectedVersion = Annotated[int, Depends(station_version)]
 StoreDep = Annotated[StationStore, Depends(get_store)]

@@ -7,7 +7,31 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.crs import CoordinateSystem, to_wgs84
 from geo.crs_point import convert_point
-from geo.position import LonLat
+from geo.position import InvalidCoordinate, LonLat
+
+
+def swapped_hint(lon: float, lat: float) -> str | None:
+    """What to tell someone whose (lon, lat) degrees is no position while (lat, lon) is one —
+    the usual mistake with China's coordinates, whose longitudes (73–135) are all beyond any
+    latitude: "lat and lon look swapped: lat=34.2, lon=108.9?". None otherwise (NaN and ±inf
+    included)."""
+    if _is_position(lon, lat) or not _is_position(lat, lon):
+        return None
+    return f"lat and lon look swapped: lat={lon!r}, lon={lat!r}?"
+
+
+def checked_position(lon: float, lat: float) -> LonLat:
+    """``LonLat(lon, lat)``; the InvalidCoordinate it raises says so when the two look
+    swapped."""
+    hint = swapped_hint(lon, lat)
+    if hint is not None:
+        raise InvalidCoordinate(f"not a position: lon={lon!r}, lat={lat!r}; {hint}")
+    return LonLat(lon, lat)
+
+
+def _is_position(lon: float, lat: float) -> bool:
+    # NaN fails both comparisons.
+    return -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
 
 
 def origin_in_wgs84(lon: float, lat: float, crs: CoordinateSystem) -> LonLat:

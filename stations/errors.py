@@ -106,6 +106,24 @@ class StationExists(YizhanError):
         )
 
 
+class LikelyDuplicate(StationExists):
+    """A new station would be a likely duplicate (``stations.files.duplicates``) of a station
+    that is not retired: a conflict with it, like a taken id."""
+
+    def __init__(self, near_id: str, near_name: str, distance_m: float) -> None:
+        self.near_id, self.near_name, self.distance_m = near_id, near_name, distance_m
+        YizhanError.__init__(
+            self,
+            f"station {near_id!r} ({near_name}) is {distance_m:.1f} m away with a similar name: "
+            "it is likely the same station, so edit it (PATCH) instead; if they are two "
+            "stations, create again with ?allow_duplicates=true",
+        )
+        self.zh = (
+            f"{distance_m:.1f} 米外已有名称相近的站点“{near_name}”（{near_id}），很可能是同一个"
+            "站点，请修改它；如果确实是两个站点，请加上 ?allow_duplicates=true 再新建"
+        )
+
+
 class PhotoNotFound(YizhanError):
     def __init__(self, photo_id: str) -> None:
         self.photo_id = photo_id

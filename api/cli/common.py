@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -28,7 +28,27 @@ class Parser(argparse.ArgumentParser):
     """A parser whose usage errors are one line that names the help to read, exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"yizhan: {message} (see `yizhan {self.prog.split()[-1]} -h`)\n")
+        # A sub-command's prog is already "yizhan import" (or "yizhan token create").
+        self.exit(EXIT_USAGE, f"yizhan: {message} (see `{self.prog} -h`)\n")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """As argparse's, but an option no parser knows is blamed on the sub-command it was
+        given to, whose help lists the options there are (argparse blames the top parser)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._chosen(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _chosen(self, parsed: argparse.Namespace) -> Parser:
+        """The innermost sub-command parser ``parsed`` went through (``self`` if none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(str(getattr(parsed, action.dest, "")))
+                if isinstance(chosen, Parser):
+                    return chosen._chosen(parsed)
+        return self
 
 
 # What each sub-command's ``add_parser`` adds itself to (argparse keeps the class private).

@@ -1,4 +1,4 @@
-"""``yizhan export FILE``: the active stations as .csv, .geojson or .gpkg."""
+"""``yizhan export FILE``: the active stations as .csv, .xlsx, .geojson or .gpkg."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from api.settings import Settings
 
 
 def add_parser(commands: SubParsers) -> None:
-    exp = commands.add_parser("export", help="export active stations (.csv, .geojson, .gpkg)")
+    exp = commands.add_parser(
+        "export", help="export active stations (.csv, .xlsx, .geojson, .gpkg)"
+    )
     exp.add_argument("file", type=Path)
     add_db_option(exp)
     exp.set_defaults(func=run)

@@ -77,8 +77,7 @@ def add_parser(commands: SubParsers) -> None:
 
 def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from geo.crs import CoordinateSystem
-    from geo.origin import origin_in_wgs84
-    from geo.position import LonLat
+    from geo.origin import checked_position, origin_in_wgs84
     from stations.amenities import check_codes
     from stations.reading.locator import find_nearby
 
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
         raise YizhanError("give --lat and --lon, or --batch POINTS.csv --out RESULTS.csv")
     k = _checked_k(args, DEFAULT_K)
     crs = CoordinateSystem(args.crs)
-    LonLat(args.lon, args.lat)  # range check in the caller's system
+    checked_position(args.lon, args.lat)  # range check in the caller's system
     origin = origin_in_wgs84(args.lon, args.lat, crs)
     catalog = _load_catalog(db)
     query = _query(args, k, check_codes(args.amenity))

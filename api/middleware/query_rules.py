@@ -159,6 +159,7 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     "access": _words(Access),
     "verified_within_days": _count(1, MAX_VERIFIED_DAYS),
     "open_now": _one_of(_BOOLEAN_WORDS, folded=True),
+    "allow_duplicates": _one_of(_BOOLEAN_WORDS, folded=True),
     # An instant says when, not where or who; its strict shape can hold nothing else.
     "open_at": _matching(_INSTANT),
     "district": _matching(_DISTRICT),

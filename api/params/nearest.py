@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from api.params.common import (
     MAX_K,
@@ -26,11 +36,15 @@ from api.params.common import (
     plausible_instant,
     refuse_two_instants,
 )
+from api.params.errors import PARAMETERS, field_problem
 from geo.crs import CoordinateSystem
-from geo.origin import origin_in_wgs84
+from geo.origin import origin_in_wgs84, swapped_hint
 from geo.position import LonLat
+from stations.errors import InvalidInput
 from stations.reading.locator import NearbyQuery
 
+#: A number as a query string spells one (the model refuses anything else on its own).
+_DECIMAL: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 _OPEN_AT: Final = (
     "Keep only stations open at this ISO 8601 instant; it must carry a UTC offset, "
     "e.g. 2026-11-27T12:30:00+08:00. Not together with open_now."
@@ -72,6 +86,31 @@ class NearestParams(QueryModel):
     def _plausible(cls, value: datetime | None) -> datetime | None:
         return plausible_instant(value)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _swapped_position(
+        cls, data: Any, handler: ModelWrapValidatorHandler[NearestParams]
+    ) -> NearestParams:
+        # lat=108.9&lon=34.2 is refused for its latitude; say what was meant (issue 13).
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raw = data if isinstance(data, Mapping) else {}
+            lon, lat = _decimal(raw.get("lon")), _decimal(raw.get("lat"))
+            hint = None if lon is None or lat is None else swapped_hint(lon, lat)
+            if hint is None:
+                raise
+            zh = f"纬度和经度可能填反了：应为 lat={lon!r}, lon={lat!r}？"
+            problems = [field_problem(e, PARAMETERS) for e in exc.errors()]
+            raise InvalidInput(
+                [
+                    replace(p, reason=f"{p.reason}: {hint}", reason_zh=f"{p.reason}：{zh}")
+                    if p.field == "lat"
+                    else p
+                    for p in problems
+                ]
+            ) from None
+
     @model_validator(mode="after")
     def _one_instant(self) -> NearestParams:
         refuse_two_instants(self.open_now, self.open_at, "open_now=true")
@@ -82,3 +121,10 @@ class NearestParams(QueryModel):
 
     def to_query(self, now: datetime) -> NearbyQuery:
         return nearby_query_of(self, now)
+
+
+def _decimal(value: object) -> float | None:
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return None

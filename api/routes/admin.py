@@ -16,6 +16,7 @@ from typing import Annotated, Any, Concatenate, ParamSpec
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.types import DecoratedCallable
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -55,6 +56,17 @@ P = ParamSpec("P")
 
 class RevertParams(CrsParams):
     to_version: Annotated[int, Query(ge=1, le=10**9, description="The version to restore.")]
+
+
+class CreateParams(CrsParams):
+    allow_duplicates: Annotated[
+        bool,
+        Field(
+            description="Create the station even when it is a likely duplicate (within 30 m "
+            "of a station that is not retired, with a similar name); without it that is a 409 "
+            "naming the station."
+        ),
+    ] = False
 
 
 @dataclass(frozen=True)
@@ -134,10 +146,21 @@ def _write_route(
     responses=problem_responses(409),
     openapi_extra={"requestBody": json_body(StationCreate)},
 )
-async def create_station(request: Request, editor: EditorDep, q: CrsQuery) -> Response:
-    """Add a station (position in `crs`); answers 201 with its Location and ETag."""
+async def create_station(
+    request: Request, editor: EditorDep, q: Annotated[CreateParams, Query()]
+) -> Response:
+    """Add a station (position in `crs`); answers 201 with its Location and ETag, or 409 when
+    it is a likely duplicate of a station that is not retired."""
     body = await json_object(request)
-    station = await editor.write(editing.create_station, body, q.crs)
+    # The snapshot as of now: its index finds the stations near the new one.
+    catalog = await run_in_threadpool(editor.live.refresh)
+    station = await editor.write(
+        editing.create_station,
+        body,
+        q.crs,
+        allow_duplicates=q.allow_duplicates,
+        nearby=catalog.near,
+    )
     response = await _written(station, q, editor.live)
     response.status_code = 201
     response.headers["Location"] = f"/v1/stations/{station.id}"

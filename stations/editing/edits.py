@@ -3,7 +3,7 @@ against the token's role and districts and against the version the editor last r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -15,7 +15,8 @@ from stations.districts import district_name
 from stations.editing.audit import Action, draft_from_record, record_of
 from stations.editing.tokens import Token
 from stations.editing.validation import INSTANT_RULE, KNOWN_FIELDS, parse_instant, validate_draft
-from stations.errors import Forbidden, InvalidInput, InvalidStation, Problem
+from stations.errors import Forbidden, InvalidInput, InvalidStation, LikelyDuplicate, Problem
+from stations.files.duplicates import RADIUS_M, Place, likely_duplicates
 from stations.model import EDITABLE_FIELDS, Station, StationDraft, StationId, Status
 from stations.store.base import StationStore
 
@@ -29,16 +30,49 @@ SET_ELSEWHERE: Final = {
 }
 
 
+#: The stations within ``radius_m`` metres (geodesic) of a WGS-84 position (lon, lat): where a
+#: new station's likely duplicates are looked for. ``Catalog.near`` answers from a snapshot;
+#: it may also give stations farther away or retired ones, which are left out.
+Nearby = Callable[[float, float, float], Iterable[Station]]
+
+
 def create_station(
-    store: StationStore, token: Token, body: Mapping[str, object], crs: CoordinateSystem
+    store: StationStore,
+    token: Token,
+    body: Mapping[str, object],
+    crs: CoordinateSystem,
+    *,
+    allow_duplicates: bool = False,
+    nearby: Nearby | None = None,
 ) -> Station:
-    """Validate and add a new station (version 1) in one of the token's districts."""
+    """Validate and add a new station (version 1) in one of the token's districts. Unless
+    ``allow_duplicates``, a station that would be a likely duplicate of one that is not retired
+    (the import's rule, ``stations.files.duplicates``) raises LikelyDuplicate naming the nearest
+    such station; ``nearby`` finds the candidates (default: every stored station)."""
     check_fields(body, allowed=PATCHABLE | {"id"})
     if body.get("status") == Status.RETIRED.value:
         raise InvalidStation([Problem("status", "a new station cannot be retired")])
     draft = validate_draft(body, crs=crs)
     authorize(token, None, draft)
+    if not allow_duplicates:
+        find = nearby or (lambda lon, lat, radius_m: store.list_stations())
+        refuse_likely_duplicate(draft, find(draft.lon, draft.lat, RADIUS_M))
     return store.create(draft, actor=token.name)
+
+
+def refuse_likely_duplicate(draft: StationDraft, stations: Iterable[Station]) -> None:
+    """Raise LikelyDuplicate if the new ``draft`` is a likely duplicate of one of ``stations``
+    that is not retired (a station with the draft's own id is left to the store, which refuses
+    a taken id)."""
+    places = [
+        Place(s.id, s.name, s.kind.value, s.lon, s.lat, row=None, new=False)
+        for s in stations
+        if s.status is not Status.RETIRED and s.id != draft.id
+    ]
+    places.append(Place(draft.id, draft.name, draft.kind.value, draft.lon, draft.lat, 1, True))
+    for found in likely_duplicates(places):
+        assert found.near_id is not None  # only the draft is new: its match is stored
+        raise LikelyDuplicate(found.near_id, found.near_name, found.distance_m)
 
 
 def patch_station(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from geo.crs import CoordinateSystem, to_wgs84
+from geo.origin import swapped_hint
 from stations.amenities import VOCABULARY, UnknownAmenity, check_codes
 from stations.errors import InvalidStation, Problem
 from stations.files.aliases import access_code, amenity_codes, entry_code, kind_code
@@ -125,16 +126,17 @@ class Conversion:
 
 
 def _swapped_hint(raw: Mapping[str, object], problems: list[Problem]) -> None:
-    """When the position is invalid as given but valid with lon and lat swapped (a latitude
-    over 90 that fits a longitude: China's are 73–135), say so on the lat problem."""
+    """When the position is invalid as given but valid with lon and lat swapped, say so on
+    the lat problem (geo.origin.swapped_hint decides, for the API's positions too)."""
     lon, lat = parse_number(raw.get("lon")), parse_number(raw.get("lat"))
-    if lon is None or lat is None or abs(lat) <= 90 or abs(lat) > 180 or abs(lon) > 90:
+    hint = None if lon is None or lat is None else swapped_hint(lon, lat)
+    if hint is None:
         return
     for i, problem in enumerate(problems):
         if problem.field == "lat":
             problems[i] = Problem(
                 "lat",
-                f"{problem.reason}; lat and lon look swapped: lat={lon!r}, lon={lat!r}?",
+                f"{problem.reason}; {hint}",
                 f"{problem.reason_zh or problem.reason}；"
                 f"经纬度似乎填反了：纬度={lon!r}，经度={lat!r}？",
             )

@@ -1,5 +1,9 @@
 """Export active stations as CSV (the import format, then the columns Yizhan records itself,
-which an import leaves aside), GeoJSON or GeoPackage."""
+which an import leaves aside), Excel .xlsx (the same columns), GeoJSON or GeoPackage.
+
+The CSV starts with a UTF-8 byte order mark: Excel on a Chinese Windows reads a CSV without one
+in the system's code page (GBK) and shows every Chinese name garbled; every import reads it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from stations.errors import ImportFileError
 from stations.files.rows import EXPORT_COLUMNS
@@ -20,7 +27,10 @@ from stations.model import Station, Status
 from stations.store.base import StationStore
 from stations.store.geopackage.store import GeoPackageStore
 
-FORMATS = (".csv", ".geojson", ".gpkg")
+FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
+#: The worksheet an .xlsx export holds (an import reads the first worksheet, whatever its name).
+XLSX_SHEET = "stations"
+UTF8_BOM = "\ufeff"
 
 
 def export_file(store: StationStore, path: Path) -> int:
@@ -32,20 +42,30 @@ def export_file(store: StationStore, path: Path) -> int:
             f"{path.name}: unknown export format; use one of {', '.join(FORMATS)}"
         )
     stations = active_stations(store)
+    writers: dict[str, Callable[[Path], object]] = {
+        ".gpkg": lambda tmp: _write_gpkg(stations, tmp),
+        ".xlsx": lambda tmp: to_xlsx(stations, tmp),
+        ".csv": lambda tmp: tmp.write_bytes(to_csv(stations)),
+        ".geojson": lambda tmp: tmp.write_bytes(to_geojson(stations)),
+    }
+    write_atomically(path, writers[suffix])
+    return len(stations)
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a path that does not exist yet, beside ``path``, then rename it to
+    ``path``: readers see the old file or the whole new one, never half of it; nothing is left
+    behind if ``write`` fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if suffix == ".gpkg":
-            tmp.unlink()
-            _write_gpkg(stations, tmp)
-        else:
-            tmp.write_bytes(to_csv(stations) if suffix == ".csv" else to_geojson(stations))
+        tmp.unlink()  # the writer creates it (a GeoPackage must not exist beforehand)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return len(stations)
 
 
 def export_bytes(store: StationStore, suffix: str) -> bytes:
@@ -63,14 +83,30 @@ def active_stations(store: StationStore) -> list[Station]:
 
 
 def to_csv(stations: Sequence[Station]) -> bytes:
-    """UTF-8 CSV with the import columns and Yizhan's own, WGS-84 coordinates; amenities out of
-    order as ``code@instant`` separated by ';'."""
+    """UTF-8 CSV, starting with a byte order mark, with the import columns and Yizhan's own,
+    WGS-84 coordinates; amenities out of order as ``code@instant`` separated by ';'."""
     out = io.StringIO(newline="")
+    out.write(UTF8_BOM)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for s in stations:
         writer.writerow([_csv_value(v) for v in _record(s).values()])
     return out.getvalue().encode("utf-8")
+
+
+def to_xlsx(stations: Sequence[Station], path: Path) -> None:
+    """Write an Excel workbook to ``path``: one worksheet with a header row of the CSV columns
+    and one row per station. Positions are numbers (WGS-84, every digit of the stored float),
+    everything else text as in the CSV (amenities ``water;microwave``, instants ISO 8601), empty
+    cells for missing values. Streamed row by row (openpyxl's write-only mode), so memory does
+    not grow with the number of stations."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(XLSX_SHEET)
+    sheet.freeze_panes = "A2"
+    sheet.append(list(EXPORT_COLUMNS))
+    for s in stations:
+        sheet.append([_xlsx_cell(sheet, v) for v in _record(s).values()])
+    book.save(path)
 
 
 def to_geojson(stations: Sequence[Station]) -> bytes:
@@ -125,6 +161,22 @@ def _csv_value(value: object) -> str:
     if isinstance(value, float):
         return repr(value)  # shortest text that reads back as the same float
     return str(value)
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+    if isinstance(value, float):
+        # openpyxl writes numbers with 16 significant digits, which loses the last digit of
+        # some floats; repr is the shortest text that reads back as the same float.
+        number = WriteOnlyCell(sheet, repr(value))
+        number.data_type = "n"
+        return number
+    if isinstance(value, str) and (value.startswith("=") or value.startswith("#")):
+        # openpyxl would write "=…" as a formula (a name is data, never code) and "#N/A" as an
+        # error value: both stay text.
+        text = WriteOnlyCell(sheet, value)
+        text.data_type = "s"
+        return text
+    return value
 
 
 def _write_gpkg(stations: Sequence[Station], path: Path) -> None:

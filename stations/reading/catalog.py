@@ -227,6 +227,16 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.visible)
 
+    def near(self, lon: float, lat: float, radius_m: float) -> list[Station]:
+        """The visible stations within ``radius_m`` metres (geodesic, WGS-84 ellipsoid,
+        inclusive) of the WGS-84 position (lon, lat), nearest first, ties by id; [] if none."""
+        k = 16
+        while True:
+            hits = self.index.nearest(lon, lat, k, max_distance_m=radius_m)
+            if len(hits) < k:
+                return [self.visible[hit.position] for hit in hits]
+            k *= 4  # all k were within the radius: there may be more
+
     def coordinates(self, crs: CoordinateSystem) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(lon, lat) arrays of the visible stations in ``crs``, converted once per snapshot."""
         cached = self._coordinates.get(crs)

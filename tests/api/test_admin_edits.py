@@ -129,6 +129,59 @@ def test_create_cannot_make_a_retired_station(env: AdminEnv) -> None:
     assert_problem(response, 422, "status")
 
 
+def test_a_second_identical_create_is_a_409_naming_the_first(env: AdminEnv) -> None:
+    body = station_body(BEILIN, name="示例·南院门爱心驿站")
+    first = env.client.post("/v1/stations", json=body, headers=env.auth("admin"))
+    assert first.status_code == 201, first.text
+    before = env.data_version()
+    second = env.client.post("/v1/stations", json=body, headers=env.auth("admin"))
+    detail = assert_problem(second, 409)["detail"]
+    assert f"station {first.json()['id']!r} (示例·南院门爱心驿站) is 0.0 m away" in detail
+    assert "allow_duplicates=true" in detail
+    assert env.data_version() == before
+    chinese = env.client.post(
+        "/v1/stations", json=body, headers=env.auth("admin") | {"Accept-Language": "zh-CN"}
+    )
+    assert "示例·南院门爱心驿站" in assert_problem(chinese, 409)["detail"]
+    allowed = env.client.post(
+        "/v1/stations",
+        params={"allow_duplicates": "true"},
+        json=body,
+        headers=env.auth("admin"),
+    )
+    assert allowed.status_code == 201, allowed.text
+    assert allowed.json()["id"] != first.json()["id"]
+
+
+def test_a_create_near_a_similar_name_is_a_duplicate_but_not_near_a_retired_one(
+    env: AdminEnv,
+) -> None:
+    near = create(env, name="测试路口爱心驿站")
+    lon, lat = near["geometry"]["coordinates"]
+    close = station_body(BEILIN, name="测试路口驿站", lon=lon + 0.0001, lat=lat)  # ~9 m east
+    response = env.client.post("/v1/stations", json=close, headers=env.auth("admin"))
+    detail = assert_problem(response, 409)["detail"]
+    assert f"station {near['id']!r} (测试路口爱心驿站) is 9.2 m away" in detail
+    other_number = station_body(BEILIN, name="测试路口2号驿站", lon=lon + 0.0001, lat=lat)
+    response = env.client.post("/v1/stations", json=other_number, headers=env.auth("admin"))
+    assert response.status_code == 201, response.text  # "2号": a different station
+    for station_id in (near["id"], response.json()["id"]):
+        _, version = fetch(env, station_id)
+        assert write(env, "DELETE", station_id, version).status_code == 200
+    response = env.client.post("/v1/stations", json=close, headers=env.auth("admin"))
+    assert response.status_code == 201, response.text
+
+
+def test_allow_duplicates_must_be_a_boolean(env: AdminEnv) -> None:
+    response = env.client.post(
+        "/v1/stations",
+        params={"allow_duplicates": "perhaps"},
+        json=station_body(),
+        headers=env.auth("admin"),
+    )
+    assert_problem(response, 422, "allow_duplicates")
+
+
 # -- merge patch ---------------------------------------------------------------------------
 
 
@@ -259,6 +312,34 @@ def test_a_write_without_if_match_is_428(env: AdminEnv, method: str, header: str
     )
     assert "If-Match" in assert_problem(response, 428)["detail"]
     assert fetch(env, station_id)[1] == 1
+
+
+def test_the_428_names_the_current_version(env: AdminEnv) -> None:
+    station_id = create(env)["id"]
+    assert patch(env, station_id, 1, {"phone": "029-11112222"}).status_code == 200
+    response = patch(env, station_id, None, {"name": "改"})
+    body = assert_problem(response, 428)
+    assert body["detail"].startswith(
+        'send If-Match: "2" (the station\'s current version, from its ETag)'
+    )
+    assert body["current_version"] == 2
+    chinese = env.client.patch(
+        f"/v1/stations/{station_id}",
+        json={"name": "改"},
+        headers=env.auth("admin") | {"Accept-Language": "zh"},
+    )
+    assert 'If-Match: "2"' in assert_problem(chinese, 428)["detail"]
+    assert fetch(env, station_id)[1] == 2
+
+
+def test_without_if_match_an_unknown_station_is_404(env: AdminEnv) -> None:
+    assert_problem(patch(env, "no-such-station", None, {"name": "改"}), 404)
+
+
+def test_without_a_token_a_missing_if_match_names_no_version(env: AdminEnv) -> None:
+    station_id = create(env)["id"]
+    response = env.client.patch(f"/v1/stations/{station_id}", json={"name": "改"})
+    assert "If-Match" not in assert_problem(response, 401)["detail"]
 
 
 @pytest.mark.parametrize("method", WRITES)

@@ -90,6 +90,7 @@ def test_nearest_json_in_gcj02(demo_db: Path) -> None:
         (["nearest", "--lat", "nan", "--lon", "108"], "not a WGS-84 position"),
         (["nearest", "--lat", "abc", "--lon", "108"], "invalid float value"),
         (["frobnicate"], "invalid choice"),
+        (["nearest", "--lat", "108.9", "--lon", "34.2"], "lat and lon look swapped: lat=34.2"),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(
@@ -100,6 +101,26 @@ def test_user_mistakes_are_one_line_and_exit_2(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "help_hint"),
+    [
+        (["import", "--bogus", "x.csv"], "(see `yizhan import -h`)"),
+        (["import"], "(see `yizhan import -h`)"),
+        (["token", "create", "--role", "admin", "--name", "x", "--bogus"],
+         "(see `yizhan token create -h`)"),
+        (["frobnicate"], "(see `yizhan -h`)"),
+        ([], "(see `yizhan -h`)"),
+    ],
+)  # fmt: skip
+def test_a_usage_error_names_the_help_of_the_command_given_once(
+    args: list[str], help_hint: str
+) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("yizhan: ") and result.stderr.rstrip().endswith(help_hint)
+    assert result.stderr.count("yizhan") == help_hint.count("yizhan") + 1  # never "yizhan yizhan"
 
 
 def test_missing_store_is_one_line(tmp_path: Path) -> None:
@@ -134,12 +155,30 @@ def test_export_round_trip(demo_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     run("export", out, "--db", demo_db, check=True)
     assert (
-        out.read_text(encoding="utf-8").splitlines()[0]
+        out.read_text(encoding="utf-8-sig").splitlines()[0]
         == f"{HEADER},access,entry,closed_until,closure_reason,verified_at,last_confirmed_at,"
         "out_of_order"
     )
     again = run("import", out, "--db", demo_db, check=True)
     assert "0 were created, 0 updated" in again.stdout
+
+
+def test_xlsx_export_round_trip(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "驿站.xlsx"
+    exported = run("export", out, "--db", demo_db, check=True)
+    assert f"to {out}" in exported.stdout
+    again = run("import", out, "--db", demo_db, "--dry-run", check=True)
+    assert "0 would be created, 0 updated, 203 unchanged" in again.stdout
+
+
+def test_template_writes_the_workbook_the_import_reads(tmp_path: Path) -> None:
+    out = tmp_path / "驿站导入模板.xlsx"
+    written = run("template", out, check=True)
+    assert "驿站" in written.stdout and out.stat().st_size > 0
+    imported = run("import", out, "--db", tmp_path / "s.gpkg", "--dry-run", check=True)
+    assert "3 would be created" in imported.stdout
+    refused = run("template", tmp_path / "template.csv")
+    assert refused.returncode == 2 and "*.xlsx" in refused.stderr
 
 
 @pytest.mark.parametrize("backend", ["geopackage", "postgis"])

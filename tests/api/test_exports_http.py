@@ -1,4 +1,5 @@
-"""GET /v1/exports/stations.{geojson,csv,gpkg}: public downloads of the active stations."""
+"""GET /v1/exports/stations.{geojson,csv,xlsx,gpkg}: public downloads of the active stations;
+GET /v1/imports/template.xlsx: the import template."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import geopandas as gpd
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
 from stations.editing.tokens import Role, Token, secret_hash
 from stations.files.rows import CSV_COLUMNS, EXPORT_COLUMNS
+from stations.files.template import HEADERS, STATIONS_SHEET
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client
@@ -22,6 +26,8 @@ from tests.stations.import_files import BASE_COLUMNS
 
 SECRET = "yz_export-test-admin"
 ADMIN = {"Authorization": f"Bearer {SECRET}"}
+UTF8_BOM = b"\xef\xbb\xbf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -61,6 +67,7 @@ def active_ids(db: Path) -> list[str]:
     [
         ("geojson", "application/geo+json"),
         ("csv", "text/csv; charset=utf-8"),
+        ("xlsx", XLSX),
         ("gpkg", "application/geopackage+sqlite3"),
     ],
 )
@@ -79,7 +86,9 @@ def test_exports_are_public_downloads_with_the_right_type(
 def test_the_csv_is_the_import_format_with_active_stations_only(
     client: TestClient, db: Path
 ) -> None:
-    text = client.get("/v1/exports/stations.csv").content.decode("utf-8")
+    content = client.get("/v1/exports/stations.csv").content
+    assert content.startswith(UTF8_BOM)  # Excel on a Chinese Windows reads it as UTF-8
+    text = content.decode("utf-8-sig")
     records = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0] == ",".join(EXPORT_COLUMNS)
     assert [r["id"] for r in records] == active_ids(db)
@@ -100,7 +109,9 @@ def test_the_gpkg_opens_in_geopandas(client: TestClient, db: Path, tmp_path: Pat
     assert frame.crs is not None and frame.crs.to_epsg() == 4326
 
 
-@pytest.mark.parametrize(("file_format", "filename"), [("csv", "s.csv"), ("geojson", "s.geojson")])
+@pytest.mark.parametrize(
+    ("file_format", "filename"), [("csv", "s.csv"), ("geojson", "s.geojson"), ("xlsx", "s.xlsx")]
+)
 def test_export_then_import_over_http_is_the_identity(
     client: TestClient, db: Path, file_format: str, filename: str
 ) -> None:
@@ -111,7 +122,36 @@ def test_export_then_import_over_http_is_the_identity(
     report = response.json()
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, count)
     assert report["rejected"] == [] and report["duplicates"] == []
-    assert client.get(f"/v1/exports/stations.{file_format}").content == exported
+    again = client.get(f"/v1/exports/stations.{file_format}").content
+    if file_format == "xlsx":  # a workbook records when it was made: compare the cells
+        assert _cells(again) == _cells(exported)
+    else:
+        assert again == exported
+
+
+def test_the_xlsx_is_the_csv_in_cells(client: TestClient, db: Path) -> None:
+    rows = _cells(client.get("/v1/exports/stations.xlsx").content)
+    assert rows[0] == EXPORT_COLUMNS
+    assert [r[0] for r in rows[1:]] == active_ids(db)
+    text = client.get("/v1/exports/stations.csv").content.decode("utf-8-sig")
+    records = list(csv.reader(io.StringIO(text)))
+    assert len(records) == len(rows)
+    for record, row in zip(records[1:], rows[1:], strict=True):
+        cells = ["" if v is None else v for v in row]
+        # Positions are numbers (the same floats as the CSV's text), the rest the CSV's text.
+        assert cells[3:5] == [float(record[3]), float(record[4])]
+        assert cells[:3] + cells[5:] == record[:3] + record[5:]
+
+
+def test_the_csv_starts_with_a_byte_order_mark_that_an_import_reads(client: TestClient) -> None:
+    content = client.get("/v1/exports/stations.csv").content
+    assert content.startswith(UTF8_BOM + b"id,name,")
+    assert content.count(UTF8_BOM) == 1
+
+
+def _cells(data: bytes) -> list[tuple[object, ...]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
 
 
 def test_an_import_shows_in_the_next_export(client: TestClient) -> None:
@@ -148,7 +188,7 @@ def test_access_and_entry_go_in_with_an_import_and_out_with_every_export(
     ).encode()
     response = client.post("/v1/imports", files={"file": ("n.csv", body)}, headers=ADMIN)
     assert response.status_code == 200, response.text
-    text = client.get("/v1/exports/stations.csv").content.decode("utf-8")
+    text = client.get("/v1/exports/stations.csv").content.decode("utf-8-sig")
     rows = {r["id"]: (r["access"], r["entry"]) for r in csv.DictReader(io.StringIO(text))}
     assert rows.pop("gate-1") == ("union_members", "qr_code")
     assert set(rows.values()) == {("public", "")}  # the demo stations: the defaults
@@ -159,3 +199,41 @@ def test_access_and_entry_go_in_with_an_import_and_out_with_every_export(
     out.write_bytes(client.get("/v1/exports/stations.gpkg").content)
     frame = gpd.read_file(out, layer="stations").set_index("id")
     assert tuple(frame.loc["gate-1", ["access", "entry"]]) == ("union_members", "qr_code")
+
+
+# -- the import template ---------------------------------------------------------------------
+
+
+def test_the_template_is_a_public_xlsx_download_with_a_chinese_file_name(
+    client: TestClient,
+) -> None:
+    response = client.get("/v1/imports/template.xlsx")  # no token
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="yizhan-import-template.xlsx"')
+    assert f"filename*=UTF-8''{quote('驿站导入模板.xlsx')}" in disposition
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[0] == STATIONS_SHEET
+    assert tuple(c.value for c in book[STATIONS_SHEET][1]) == HEADERS
+
+
+def test_the_template_uploaded_as_it_is_would_create_its_three_examples(
+    client: TestClient,
+) -> None:
+    template = client.get("/v1/imports/template.xlsx").content
+    response = client.post(
+        "/v1/imports",
+        files={"file": ("驿站导入模板.xlsx", template)},
+        data={"dry_run": "true"},
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["rejected"], report["written"]) == (3, [], False)
+
+
+def test_the_template_takes_no_parameters(client: TestClient) -> None:
+    assert_problem(client.get("/v1/imports/template.xlsx?lang=en"), 422, "lang")
+    head = client.head("/v1/imports/template.xlsx")
+    assert head.status_code == 200 and head.content == b""

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.crs import CoordinateSystem, from_wgs84
+from tests.api.problem import assert_problem
 from tests.api.synthetic import (
     HOURS_STATE,
     OFFICE_HOURS,
@@ -365,3 +366,23 @@ def test_navigation_links_use_each_vendors_coordinates(
 def test_an_empty_answer_is_an_empty_collection(synthetic_client: TestClient) -> None:
     body = ask(synthetic_client, Point(116.39, 39.91), k=5, radius_m=1000)  # Beijing
     assert body["features"] == [] and body["numberReturned"] == 0
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
+def test_lat_and_lon_swapped_are_named_as_such(client: TestClient, crs: str) -> None:
+    response = client.get(f"/v1/stations/nearest?lat=108.9&lon=34.2&crs={crs}")
+    body = assert_problem(response, 422, "lat")
+    assert "lat and lon look swapped: lat=34.2, lon=108.9?" in body["detail"]
+    assert body["errors"][0]["field"] == "lat"
+    both = client.get("/v1/stations/nearest?lat=108.9&lon=34.2&k=0")
+    assert {e["field"] for e in assert_problem(both, 422, "lat")["errors"]} == {"lat", "k"}
+    chinese = client.get(
+        "/v1/stations/nearest?lat=108.9&lon=34.2", headers={"Accept-Language": "zh-CN"}
+    )
+    assert "纬度和经度可能填反了：应为 lat=34.2, lon=108.9？" in chinese.json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["lat=95&lon=200", "lat=108.9&lon=nan", "lat=91&lon=3_4"])
+def test_an_impossible_position_gets_no_swap_hint(client: TestClient, query: str) -> None:
+    body = assert_problem(client.get(f"/v1/stations/nearest?{query}"), 422)
+    assert "swapped" not in body["detail"]

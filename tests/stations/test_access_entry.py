@@ -322,7 +322,7 @@ def two_stations(store: GeoPackageStore, make_draft: MakeDraft) -> list[Station]
 
 
 def test_the_csv_export_carries_the_fields(store: GeoPackageStore, make_draft: MakeDraft) -> None:
-    text = to_csv(two_stations(store, make_draft)).decode("utf-8")
+    text = to_csv(two_stations(store, make_draft)).decode("utf-8-sig")
     assert text.splitlines()[0] == ",".join(EXPORT_COLUMNS)
     records = list(csv.DictReader(io.StringIO(text)))
     assert [(r["access"], r["entry"]) for r in records] == [

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from geo.crs import CoordinateSystem
 from geo.geodesic import WGS84, distance_m
+from stations.editing.edits import create_station
+from stations.editing.tokens import Role, Token
+from stations.errors import LikelyDuplicate, StationExists
 from stations.files.duplicates import (
     RADIUS_M,
     Place,
@@ -17,6 +23,7 @@ from stations.files.duplicates import (
     similar_names,
 )
 from stations.files.importing import import_file
+from stations.model import Status
 from stations.store.geopackage.store import GeoPackageStore
 from tests.stations.import_files import BASE_COLUMNS
 
@@ -202,3 +209,24 @@ def test_a_100k_row_import_with_the_duplicate_check(tmp_path: Path) -> None:
     print(f"\nimport_file, 100,000 new rows (CSV, fresh GeoPackage): {elapsed:.1f} s")
     assert report.written and report.created == 100_000 and report.duplicates == []
     store.close()
+
+
+def test_a_create_refuses_a_likely_duplicate_unless_allowed(tmp_path: Path) -> None:
+    store = GeoPackageStore(tmp_path / "s.gpkg")
+    admin = Token("ops", Role.ADMIN, (), datetime.now(UTC))
+    body = {"name": "示例·南门驿站", "kind": "love_station", "lon": 108.9423, "lat": 34.2530,
+            "district_code": "610103"}  # fmt: skip
+    first = create_station(store, admin, body, CoordinateSystem.WGS84)
+    with pytest.raises(LikelyDuplicate) as refused:
+        create_station(store, admin, {**body, "name": "南门爱心驿站"}, CoordinateSystem.WGS84)
+    assert (refused.value.near_id, refused.value.distance_m) == (first.id, 0.0)
+    assert isinstance(refused.value, StationExists)  # a conflict: 409 over HTTP
+    assert len(store.list_stations()) == 1
+    second = create_station(store, admin, body, CoordinateSystem.WGS84, allow_duplicates=True)
+    assert second.id != first.id
+    # Only what ``nearby`` offers is compared: a retired one or none at all is no duplicate.
+    retired = replace(first, status=Status.RETIRED)
+    for offered in ([retired], []):
+        create_station(store, admin, body, CoordinateSystem.WGS84,
+                       nearby=lambda lon, lat, radius_m, o=offered: o)  # fmt: skip
+    assert len(store.list_stations()) == 4

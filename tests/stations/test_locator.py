@@ -258,3 +258,15 @@ def test_a_courier_search_needs_no_mask_while_every_station_is_open_to_couriers(
     mixed = Catalog([station(0, Access.UNION_MEMBERS), station(1, Access.OUTDOOR_WORKERS)])
     space = mixed.search_space((), frozenset(), COURIER_ACCESS)
     assert space.mask is not None and space.mask.tolist() == [False, True]
+
+
+def test_near_finds_every_visible_station_within_the_radius(make_draft: MakeDraft) -> None:
+    # 70 stations 0.4 m apart along a parallel (more than one batch of the index's answer),
+    # one farther than 30 m, one retired.
+    crowd = [make_draft(lon=108.94 + i * 4e-6, lat=34.26) for i in range(70)]
+    far = make_draft(lon=108.9404, lat=34.26)  # ~37 m east
+    retired = make_draft(lon=108.94, lat=34.26, status=Status.RETIRED)
+    catalog = Catalog([as_station(d) for d in [*crowd, far, retired]])
+    found = catalog.near(108.94, 34.26, 30.0)
+    assert [s.id for s in found] == [d.id for d in crowd]  # nearest first
+    assert catalog.near(0.0, 0.0, 30.0) == [] and Catalog([]).near(108.94, 34.26, 30.0) == []
