@@ -20,6 +20,7 @@ from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routes import (
     admin,
+    admin_page,
     docs,
     exports,
     hours,
@@ -89,5 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(hours.router)
     app.include_router(pages.router)
+    app.include_router(admin_page.router)
     app.include_router(docs.router)
     return app

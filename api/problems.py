@@ -22,6 +22,7 @@ from stations.errors import (
     Forbidden,
     ImportFileError,
     InvalidInput,
+    LikelyDuplicate,
     PhotoNotFound,
     Problem,
     RateLimited,
@@ -143,6 +144,10 @@ def _domain_handler(status: HTTPStatus) -> Handler:
                 "working from the last loaded data)"
             )
             headers["Retry-After"] = str(RETRY_AFTER_S)
+        if isinstance(exc, LikelyDuplicate):
+            extra.update(
+                near_id=exc.near_id, near_name=exc.near_name, distance_m=round(exc.distance_m, 1)
+            )
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after_s)
             extra["retry_after_s"] = exc.retry_after_s

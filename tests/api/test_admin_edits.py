@@ -135,8 +135,12 @@ def test_a_second_identical_create_is_a_409_naming_the_first(env: AdminEnv) -> N
     assert first.status_code == 201, first.text
     before = env.data_version()
     second = env.client.post("/v1/stations", json=body, headers=env.auth("admin"))
-    detail = assert_problem(second, 409)["detail"]
+    problem = assert_problem(second, 409)
+    detail = problem["detail"]
     assert f"station {first.json()['id']!r} (示例·南院门爱心驿站) is 0.0 m away" in detail
+    assert (problem["near_id"], problem["near_name"], problem["distance_m"]) == (
+        first.json()["id"], "示例·南院门爱心驿站", 0.0,
+    )  # fmt: skip
     assert "allow_duplicates=true" in detail
     assert env.data_version() == before
     chinese = env.client.post(

@@ -13,6 +13,7 @@ closed temporarily (never published: the API's answer without it must be the pag
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -319,10 +320,16 @@ def test_a_tap_on_the_map_chooses_the_spot_and_geolocation_refused_says_so(
 ) -> None:
     v = visit(site, viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True)
     v.page.get_by_role("button", name="定位我的位置").click()
-    v.page.wait_for_function(
+    # Polled from here: wait_for_function evals a string in the page once it has to wait,
+    # which the page's script policy refuses.
+    settled = (
         "!['正在定位…', ''].includes(document.querySelector('.yz-status').textContent)"
         " && !document.querySelector('.yz-status').textContent.startsWith('点“用我的位置”')"
     )
+    deadline = time.monotonic() + 10
+    while not v.page.evaluate(settled):
+        assert time.monotonic() < deadline, v.page.text_content(".yz-status")
+        v.page.wait_for_timeout(50)
     assert v.page.text_content(".yz-status") in {
         "无法定位：未获得位置权限。可以在地图上点一下选择位置。",
         "无法定位。可以在地图上点一下选择位置。",

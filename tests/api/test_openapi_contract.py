@@ -29,6 +29,7 @@ ADMIN_OPERATIONS = [
     ("/v1/reports/{report_id}/resolve", "post"),
     ("/v1/stations/{station_id}/photos", "post"),
     ("/v1/photos/{photo_id}", "delete"),
+    ("/v1/tokens/me", "get"),
 ]
 
 
