@@ -102,7 +102,9 @@ async def import_stations(
         status = (
             HTTPStatus.FORBIDDEN if report.only_out_of_scope else HTTPStatus.UNPROCESSABLE_ENTITY
         )
-        raise ProblemError(status, _detail(report), errors=_errors(report), **body)
+        raise ProblemError(
+            status, _detail(report), errors=_errors(report), zh=_detail_zh(report), **body
+        )
     return Response(orjson.dumps(body), media_type="application/json")
 
 
@@ -225,6 +227,25 @@ def _detail(report: ImportReport) -> str:
         )
     lead = "dry run: the import would write nothing" if report.dry_run else "nothing was written"
     return f"{lead}: {'; '.join(reasons)}. The report lists every problem."
+
+
+def _detail_zh(report: ImportReport) -> str:
+    """``_detail`` in Chinese."""
+    reasons = []
+    if report.rejected:
+        rows = len({r.row for r in report.rejected})
+        first = report.rejected[0]
+        reasons.append(
+            f"{report.rows} 行中有 {rows} 行有问题（第一个：第 {first.row} 行 {first.field}："
+            f"{first.reason_zh or first.reason}）"
+        )
+    if report.duplicates_block:
+        reasons.append(
+            f"{len(report.duplicates)} 行与 30 米内名称相近的站点可能重复（如确为不同站点，请发送 "
+            "allow_duplicates=true）"
+        )
+    lead = "试导入：不会写入任何数据" if report.dry_run else "什么都没有写入"
+    return f"{lead}：{'；'.join(reasons)}。报告列出了每一个问题。"
 
 
 def _errors(report: ImportReport) -> list[dict[str, str]]:

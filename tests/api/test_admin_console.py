@@ -946,3 +946,55 @@ def test_a_refused_save_names_the_field(console: Callable[..., Console], server:
     assert after["properties"]["closed_until"] == "2099-12-24T10:00:00Z"  # 18:00 in China
     assert after["properties"]["closure_reason"] == "供暖检修"
     c.assert_clean("422 (Unprocessable Entity)")
+
+
+@browser_test
+def test_the_template_with_a_bad_row_is_reported_in_chinese_then_imported(
+    console: Callable[..., Console], server: Server
+) -> None:
+    """The union's path: download the template, fill it in (here: one latitude mistyped), check
+    it — the report names the row in Chinese and shows the hours read from Chinese — fix it,
+    import it."""
+    import openpyxl
+
+    got = httpx.get(f"{server.url}/v1/imports/template.xlsx", timeout=10)
+    assert got.status_code == 200
+
+    def workbook(latitude: object) -> bytes:
+        book = openpyxl.load_workbook(io.BytesIO(got.content))
+        sheet = book["驿站"]
+        header = [cell.value for cell in sheet[1]]
+        sheet.cell(row=3, column=header.index("纬度") + 1, value=latitude)
+        for row in range(2, sheet.max_row + 1):  # new names: these are not the demo's stations
+            name = sheet.cell(row=row, column=header.index("名称") + 1)
+            name.value = f"{name.value}（模板测试）"
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    total = httpx.get(f"{server.url}/v1/stations", params={"limit": 1}, timeout=10)
+    before = total.json()["numberMatched"]
+    c = console("desktop")
+    c.sign_in("admin")
+    c.page.get_by_role("link", name="导入导出").click()
+    upload = c.page.get_by_label("文件（CSV、GeoJSON 或 Excel）")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    upload.set_input_files({"name": "名单.xlsx", "mimeType": xlsx, "buffer": workbook("三十四")})
+    c.page.get_by_role("button", name="检查文件（不写入）").click()
+    report = c.page.locator("#import-report")
+    expect(report.locator("h4")).to_have_text("有问题：什么都没有写入")
+    rejected = report.locator("table.rejected tbody tr")
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator("td")).to_have_text(["3", "lat", re.compile("不是数字")])
+    expect(report.locator(".conversions li").first).to_contain_text("保存为 Mo-Fr 08:00-18:00")
+    after_check = httpx.get(f"{server.url}/v1/stations", params={"limit": 1}, timeout=10)
+    assert after_check.json()["numberMatched"] == before
+
+    upload.set_input_files({"name": "名单.xlsx", "mimeType": xlsx, "buffer": workbook(34.2605)})
+    c.page.get_by_role("button", name="检查文件（不写入）").click()
+    expect(report.locator("h4")).to_have_text("检查通过：可以导入")
+    c.page.get_by_role("button", name="确认导入").click()
+    expect(report.locator("h4")).to_have_text("已导入")
+    done = httpx.get(f"{server.url}/v1/stations", params={"limit": 1}, timeout=10)
+    assert done.json()["numberMatched"] == before + 3
+    c.assert_clean("422 (Unprocessable Entity)")

@@ -43,11 +43,24 @@
       var tr = A.el("tr");
       tr.appendChild(A.el("td", "num", A.number(r.row)));
       tr.appendChild(A.el("td", null, r.field));
-      tr.appendChild(A.el("td", null, r.reason));
+      tr.appendChild(A.el("td", null, A.lang === "en" ? r.reason : (r.reason_zh || r.reason)));
       body.appendChild(tr);
     });
     table.appendChild(body);
     return table;
+  }
+
+  // Values read from how people write them: the Chinese hours phrase and what will be saved.
+  function conversionList(conversions) {
+    var box = A.el("div", "conversions");
+    box.appendChild(A.el("h5", null, A.t("import_conversions_heading")));
+    var list = A.el("ul");
+    conversions.forEach(function (c) {
+      list.appendChild(A.el("li", null, A.t("import_conversion", {
+        row: A.number(c.row), field: c.field, given: c.given, saved: c.saved })));
+    });
+    box.appendChild(list);
+    return box;
   }
 
   function duplicateList(duplicates) {
@@ -95,6 +108,7 @@
         box.appendChild(duplicateList(report.duplicates));
         if (!got.ok) { box.appendChild(A.el("p", "help", A.t("import_duplicates_help"))); }
       }
+      if (report.conversions && report.conversions.length) { box.appendChild(conversionList(report.conversions)); }
       if (report.set_aside && report.set_aside.length) {
         box.appendChild(A.el("p", "help", A.t("import_set_aside", { columns: report.set_aside.join(", ") })));
       }

@@ -326,6 +326,8 @@
     import_duplicate_row: ["第 {row} 行“{name}”离它 {m} 米：", "Row {row} “{name}” is {m} m from: "],
     import_duplicate_in_file: ["本文件第 {row} 行“{name}”", "row {row} of this file, “{name}”"],
     import_duplicates_help: ["如果确实是不同的站点，勾选“疑似重复的也导入”后再检查。", "If they really are different stations, tick “Import likely duplicates too” and check again."],
+    import_conversions_heading: ["按中文写法读取的值", "Values read from how they were written"],
+    import_conversion: ["第 {row} 行 {field}：“{given}” → 保存为 {saved}", "row {row}, {field}: “{given}” → saved as {saved}"],
     import_set_aside: ["这些列没有导入（由驿站自己记录）：{columns}", "These columns were not imported (Yizhan records them itself): {columns}"],
     import_done: ["导入完成：新建 {created}，更新 {updated}", "Imported: {created} new, {updated} updated"],
     template_missing: ["这台服务器还没有提供 Excel 模板。可以先导出 CSV 作为模板。", "This server has no Excel template yet. Export the CSV to use as one."],
