@@ -18,12 +18,11 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from api.auth import TokenDep
-from api.conditional import if_none_match_hits
 from api.pages.admin.shell import CONSOLE, FILES, admin_assets, content_security_policy
 from api.pages.shell import Asset
 from api.problems import ProblemError
 from api.responses import OrjsonResponse
-from api.routes.pages import NOSNIFF, accepts_gzip
+from api.routes.pages import asset_response
 from api.schemas import problem_responses
 from stations.districts import district_name
 from stations.editing.tokens import Role
@@ -89,14 +88,4 @@ def _answer(request: Request, url: str, headers: dict[str, str] | None = None) -
     asset: Asset | None = admin_assets().get(url)
     if asset is None:
         raise ProblemError(HTTPStatus.NOT_FOUND, f"no such file: {url}; the console is at /admin")
-    squeezed = asset.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding"))
-    etag = asset.gzip_etag if squeezed else asset.etag
-    common = {"ETag": etag, "Cache-Control": "no-cache", **NOSNIFF, **(headers or {})}
-    if asset.gzipped is not None:
-        common["Vary"] = "Accept-Encoding"
-    if if_none_match_hits(request.headers.get("if-none-match", ""), etag):
-        return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=common)
-    if squeezed:
-        common["Content-Encoding"] = "gzip"
-        return Response(asset.gzipped, media_type=asset.media_type, headers=common)
-    return Response(asset.body, media_type=asset.media_type, headers=common)
+    return asset_response(request, asset, headers)

@@ -70,6 +70,14 @@ def _answer(request: Request, url: str, headers: dict[str, str] | None = None) -
     asset: Asset | None = rider_shell().assets.get(url)
     if asset is None:
         raise ProblemError(HTTPStatus.NOT_FOUND, f"no such file: {url}; the rider's page is at /")
+    return asset_response(request, asset, headers)
+
+
+def asset_response(
+    request: Request, asset: Asset, headers: dict[str, str] | None = None
+) -> Response:
+    """A page's file: gzip-compressed when the browser takes it, each form with its own ETag,
+    304 when the browser has it, ``no-cache`` (pages check, the rider's service worker keeps)."""
     squeezed = asset.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding"))
     etag = asset.gzip_etag if squeezed else asset.etag
     common = {"ETag": etag, "Cache-Control": "no-cache", **NOSNIFF, **(headers or {})}

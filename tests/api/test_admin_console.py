@@ -29,7 +29,6 @@ from playwright.sync_api import (
     Page,
     Request,
     expect,
-    sync_playwright,
 )
 
 from api.maps.texts import TILE_SOURCES
@@ -40,11 +39,11 @@ from stations.editing.tokens import Role
 from stations.model import Access, Category, Entry, Kind, Status
 from stations.store.open import open_store
 from tests.api.admin_fixtures import bearer, if_match, store_token
+from tests.api.chromium import launched_chromium
 from tests.api.conftest import DEMO_CSV
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store, open_client
 from tests.api.test_rider_page import (
-    CHROMIUM,
     CHROMIUM_ARGS,
     EXEMPT,
     PHONE,
@@ -202,12 +201,8 @@ def server(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run `make chromium` (apt-get install chromium)")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(CHROMIUM_ARGS) as launched:
         yield launched
-        launched.close()
 
 
 @dataclass

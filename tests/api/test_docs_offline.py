@@ -21,12 +21,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Route
 
 from api.app import create_app
 from api.routes.docs import PINNED, SERVED, VERSION, asset
 from api.settings import Settings
-from tests.api.test_map_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.api.chromium import CHROMIUM_ARGS, launched_chromium
 from tests.api.test_workers import free_port
 
 VENDOR: Final = Path(__file__).resolve().parents[2] / "api" / "docs_vendor" / "swagger-ui"
@@ -220,12 +220,8 @@ def server(demo_db: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run `make chromium` (apt-get install chromium)")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(CHROMIUM_ARGS) as launched:
         yield launched
-        launched.close()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 from pyproj import Geod
 
 from api.maps.publish import publish
@@ -25,23 +25,13 @@ from geo.crs import CoordinateSystem, from_wgs84
 from stations.amenities import BY_CODE
 from stations.model import Kind, Station, Status
 from stations.store.geopackage.store import GeoPackageStore
+from tests.api.chromium import CHROMIUM_ARGS, launched_chromium
 from tests.api.stores import open_client
 from tests.api.test_map_popups import closed_station, thumbnail
 from tests.api.test_map_render import HOSTILE, make_station, synthetic_stations
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM: Final = Path("/usr/bin/chromium")
-CHROMIUM_ARGS: Final = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GEOD: Final = Geod(ellps="WGS84")
 KNOWN: Final = "demo-610102-001"  # 示例·新城区东五路商业中心工会驿站
 LOCAL_SCHEMES: Final = ("file:", "data:", "about:")
@@ -53,12 +43,8 @@ TILE_PREFIX: Final = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run `make chromium` (apt-get install chromium)")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(CHROMIUM_ARGS) as launched:
         yield launched
-        launched.close()
 
 
 @dataclass

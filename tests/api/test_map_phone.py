@@ -29,9 +29,10 @@ from stations.hours_text import describe
 from stations.model import Station
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api import test_map_browser
+from tests.api.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.api.conftest import DEMO_CSV
 from tests.api.stores import build_store
-from tests.api.test_map_browser import CHROMIUM, CHROMIUM_ARGS, KNOWN, Visit, click_station
+from tests.api.test_map_browser import KNOWN, Visit, click_station
 
 pytestmark = pytest.mark.browser
 

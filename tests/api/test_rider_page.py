@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -31,7 +30,6 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     expect,
-    sync_playwright,
 )
 
 from api.maps.assets import vendored_bytes
@@ -41,6 +39,8 @@ from geo.crs import CoordinateSystem, from_wgs84, to_wgs84
 from stations.amenities import CODES, VOCABULARY
 from stations.model import Category
 from stations.reports import MAX_NOTE_CHARS
+from tests.api.chromium import CHROMIUM_ARGS as BASE_ARGS
+from tests.api.chromium import LOCAL_ONLY, launched_chromium
 from tests.api.conftest import DEMO_CSV
 from tests.api.problem import assert_problem
 from tests.api.stores import build_store
@@ -48,19 +48,7 @@ from tests.api.test_workers import Server, serving, wait_ready
 
 browser_test = pytest.mark.browser
 
-CHROMIUM: Final = Path("/usr/bin/chromium")
-CHROMIUM_ARGS: Final = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # No network but this machine: tiles fail fast, nothing leaves it.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
+CHROMIUM_ARGS: Final = [*BASE_ARGS, LOCAL_ONLY]
 PHONE: Final = {"width": 390, "height": 844}
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 #: A rider in 碑林区, Xi'an, among the demo stations (WGS-84).
@@ -167,12 +155,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run `make chromium` (apt-get install chromium)")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(CHROMIUM_ARGS) as launched:
         yield launched
-        launched.close()
 
 
 @dataclass
