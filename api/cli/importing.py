@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
             progress=bar.update,
         )
     _print_findings(args.file.name, report)
+    for c in report.conversions:  # what was read from Chinese, so the writer sees what is saved
+        print(f"{args.file.name}: row {c.row}: {c.field}: “{c.given}” → {c.saved}")
     print(("dry run: " if args.dry_run else "") + report.summary())
     return EXIT_USAGE if report.blocked else 0
 

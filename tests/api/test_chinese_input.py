@@ -5,11 +5,12 @@ reader whose Accept-Language prefers it (field names unchanged)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from api.problems import prefers_chinese
-from tests.api.admin_fixtures import BEILIN, AdminEnv, admin_env, create, fetch
+from tests.api.admin_fixtures import BEILIN, AdminEnv, admin_env, cli, create, fetch
 from tests.api.problem import assert_problem
 
 HEADER = "名称,类型,经度,纬度,地址,区划代码,设施,开放时间,电话,主办单位"
@@ -97,3 +98,15 @@ def test_problem_documents_speak_chinese_to_a_chinese_reader(env: AdminEnv) -> N
 )  # fmt: skip
 def test_the_reader_language(header: str | None, chinese: bool) -> None:
     assert prefers_chinese(header) is chinese
+
+
+def test_the_command_line_shows_what_it_read_from_chinese(tmp_path: Path) -> None:
+    source = tmp_path / "名单.csv"
+    source.write_text(
+        f"{HEADER}\n南门驿站,爱心驿站,108.9401,34.2503,南大街1号,{BEILIN},饮水、微波炉,"
+        "每天 7:00-22:00,,\n",
+        encoding="utf-8-sig",
+    )
+    result = cli("import", source, "--db", tmp_path / "s.gpkg")
+    assert "名单.csv: row 2: opening_hours: “每天 7:00-22:00” → Mo-Su 07:00-22:00" in result.stdout
+    assert "1 were created" in result.stdout
