@@ -8,9 +8,14 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+# The routing engine (Valhalla, PyPI pyvalhalla) needs Python >= 3.12; Yizhan runs on 3.11 and
+# calls the engine's tools and HTTP service from an environment of their own (geo/valhalla.py).
+PYTHON312 ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin/python3.12) $(wildcard /usr/local/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+ROUTING_VENV := .venv-routing
+PYVALHALLA := pyvalhalla==3.9.1
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-all venv clean chromium postgres
+.PHONY: routing run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-all venv clean chromium postgres
 
 # The set-up steps say what they do in one line each instead of echoing their commands
 # (`make run` is the first thing a new user reads); pip stays quiet unless something is wrong.
@@ -56,11 +61,20 @@ $(CJK_FONT):
 
 chromium: $(CHROMIUM) $(CJK_FONT)
 
+$(ROUTING_VENV)/.installed:
+	@test -n "$(PYTHON312)" || { echo "make routing: no Python 3.12 found (set PYTHON312=/path/to/python3.12)"; exit 1; }
+	@echo "Setting up the routing engine ($(PYVALHALLA), Python 3.12) in $(ROUTING_VENV) ..."
+	@$(PYTHON312) -m venv $(ROUTING_VENV)
+	@$(ROUTING_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$(PYVALHALLA)"
+	@touch $@
+
+routing: $(ROUTING_VENV)/.installed
+
 # The PostGIS store's tests start their own server from Debian's PostgreSQL + PostGIS binaries.
 postgres:
 	bash tools/ensure_postgres.sh
 
-test: $(VENV)/.installed-test $(CHROMIUM) $(CJK_FONT) postgres
+test: $(VENV)/.installed-test $(CHROMIUM) $(CJK_FONT) postgres $(ROUTING_VENV)/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

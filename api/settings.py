@@ -42,6 +42,9 @@ class Settings:
     # (address) may send an hour; YIZHAN_REPORTED_CLOSED_THRESHOLD distinct riders saying
     # closed_now or gone within YIZHAN_REPORTED_CLOSED_WINDOW_H hours mark a station
     # reported_closed.
+    # YIZHAN_VALHALLA_BIN: the folder of the Valhalla engine's tools (valhalla_build_tiles,
+    # valhalla_service); unset: .venv-routing/bin (``make routing``), else the PATH.
+    valhalla_bin: str | None = None
     reports_per_hour: int = 10
     reported_closed_threshold: int = 3
     reported_closed_window_h: float = 6.0
