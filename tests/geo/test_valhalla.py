@@ -6,8 +6,6 @@ runs)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,6 @@ from geo.valhalla import (
     Sidecar,
     build_tiles,
     engine_bin,
-    has_tiles,
     ride_times,
 )
 
@@ -37,19 +34,8 @@ OFF_THE_MAP: Final = (24.944, 60.140)
 
 
 @pytest.fixture(scope="session")
-def tiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not EXTRACT.exists():
-        pytest.fail(f"the OSM sample is missing: {EXTRACT}")
-    out = tmp_path_factory.mktemp("routing") / "helsinki"
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "routing", "build", "--pbf", str(EXTRACT),
-         "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, timeout=600, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "built " in done.stdout and " MB, in " in done.stdout
-    assert has_tiles(out)
-    return out
+def tiles(helsinki_tiles: Path) -> Path:
+    return helsinki_tiles
 
 
 @pytest.fixture(scope="module")
