@@ -32,6 +32,7 @@ from api.routes import (
     reports,
     stations,
 )
+from api.routing import Routing
 from api.settings import Settings
 from stations.reading.live import LiveCatalog
 from stations.reports import RATE_WINDOW, ReportRule
@@ -48,15 +49,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_hour=settings.reports_per_hour,
     )
     live = LiveCatalog(store, refresh_s=settings.refresh_s, report_rule=rule)
+    routing = Routing(settings)
     configure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         live.start()
+        routing.start()
         try:
             yield
         finally:
             live.stop()
+            routing.stop()
             store.close()
 
     app = FastAPI(
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.live = live
+    app.state.routing = routing
     app.state.report_rule = rule
     app.state.report_attempts = AttemptLimiter(rule.per_hour, RATE_WINDOW)
     app.state.store_kind = "postgis" if is_postgres_url(str(settings.db)) else "geopackage"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from stations.hours import HoursStatus
 from stations.hours_text import describe_both
 from stations.model import Station
 from stations.reading.locator import Match
+from stations.reading.ride_rank import TimedAnswer
 from stations.reports import Report, summary
 
 Json = dict[str, Any]
@@ -82,6 +83,29 @@ def nearest_collection(
         "numberReturned": len(features),
         "features": features,
     }
+
+
+def timed_collection(
+    answer: TimedAnswer, origin: LonLat, crs: CoordinateSystem, at: datetime
+) -> Json:
+    """``nearest_collection`` of stations ranked by ride time: each feature also carries its
+    ``duration_s``, ``route_distance_m`` (None when estimated), ``duration_source`` (engine |
+    estimate) and ``arrival``, the instant its open status is given for; the query says it was
+    ranked by time, and why the engine was not used if it was not."""
+    collection = nearest_collection([t.match for t in answer.matches], origin, crs, at)
+    for feature, timed in zip(collection["features"], answer.matches, strict=True):
+        props = feature["properties"]
+        props["duration_s"] = round(timed.duration_s, 1)
+        props["route_distance_m"] = (
+            None if timed.route_distance_m is None else round(timed.route_distance_m, 1)
+        )
+        props["duration_source"] = timed.source
+        props["arrival"] = (at + timedelta(seconds=timed.duration_s)).isoformat()
+    collection["query"]["rank"] = "time"
+    collection["query"]["open_status_at"] = "arrival"
+    if answer.fallback is not None:
+        collection["query"]["fallback"] = answer.fallback
+    return collection
 
 
 def nearest_collections(

@@ -95,6 +95,16 @@ class StationProperties(BaseModel):
     )
     next_change: str | None = None
     links: NavigationLinks | None = None
+    duration_s: float | None = Field(None, description="Ride time by e-bike (rank=time)")
+    route_distance_m: float | None = Field(
+        None, description="Along the engine's route; null when the time is estimated"
+    )
+    duration_source: Literal["engine", "estimate"] | None = Field(
+        None, description="estimate: distance × 1.3 ÷ speed (no engine, or it failed)"
+    )
+    arrival: str | None = Field(
+        None, description="When the rider gets there: the instant open_status is given for"
+    )
 
 
 class StationFeature(BaseModel):

@@ -42,6 +42,15 @@ class Settings:
     # (address) may send an hour; YIZHAN_REPORTED_CLOSED_THRESHOLD distinct riders saying
     # closed_now or gone within YIZHAN_REPORTED_CLOSED_WINDOW_H hours mark a station
     # reported_closed.
+    # Ride times (api/routing.py): YIZHAN_ROUTING, a tile folder (`yizhan routing build`; the
+    # server starts the engine on it) or the URL of a Valhalla service; unset: ranking by
+    # distance. YIZHAN_RIDE_SPEED_KMH: the e-bike's speed (China's limit is 25 km/h);
+    # YIZHAN_ROUTING_CANDIDATES: the geodesically nearest stations timed per query;
+    # YIZHAN_ROUTING_TIMEOUT_S: how long a query waits for the engine before it estimates.
+    routing: str | None = None
+    ride_speed_kmh: float = 20.0
+    routing_candidates: int = 20
+    routing_timeout_s: float = 1.0
     # YIZHAN_VALHALLA_BIN: the folder of the Valhalla engine's tools (valhalla_build_tiles,
     # valhalla_service); unset: .venv-routing/bin (``make routing``), else the PATH.
     valhalla_bin: str | None = None

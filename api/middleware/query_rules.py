@@ -169,6 +169,7 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     "offset": _count(0, 10**10),
     "to_version": _count(1, 10**10),
     "prefix": _matching(_DISTRICT),
+    "rank": _one_of(("distance", "time")),
     "status": _one_of(("open", "accepted", "dismissed", "all")),
     # A station id is an editor's chosen text, not a place or a person: logged as words are.
     "station": _matching(_STATION_ID),

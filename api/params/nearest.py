@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     Field,
@@ -75,6 +75,14 @@ class NearestParams(QueryModel):
         False
     )
     open_at: Annotated[OpenAt, Field(description=_OPEN_AT)] = None
+    rank: Annotated[
+        Literal["distance", "time"] | None,
+        Field(
+            description="time: by e-bike ride time from the routing engine, open judged at "
+            "arrival; distance: by geodesic distance. Default time when the server has a routing "
+            "engine (YIZHAN_ROUTING), else distance."
+        ),
+    ] = None
 
     @field_validator("open_at", mode="before")
     @classmethod

@@ -76,6 +76,9 @@ async def readiness(request: Request, live: LiveDep) -> Response:
     """
     max_stale_s: float = request.app.state.settings.max_stale_s
     body = _readiness(live.freshness(), request.app.state.store_kind, max_stale_s)
+    routing = request.app.state.routing
+    if routing.configured:  # the ride-time engine: ready, or why answers estimate ride times
+        body["routing"] = {"state": routing.state, "engine": routing.url}
     if body["state"] == "stale":
         return problem_response(
             HTTPStatus.SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Final
@@ -30,9 +31,11 @@ from api.presenter import (
     nearest_collection,
     nearest_collections,
     station_feature,
+    timed_collection,
 )
 from api.problems import ProblemError
 from api.responses import GeoJSONResponse
+from api.routing import Routing
 from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
 from geo.crs import CoordinateSystem
 from stations.errors import StationNotFound
@@ -41,6 +44,7 @@ from stations.model import StationId
 from stations.reading.batch import find_nearby_many
 from stations.reading.catalog import Catalog, opening_status
 from stations.reading.locator import NearbyQuery, find_nearby, list_stations
+from stations.reading.ride_rank import find_by_ride_time
 
 
 def _courier_router() -> APIRouter:
@@ -88,6 +92,15 @@ async def find_nearest_stations(request: Request) -> GeoJSONResponse:
     now = datetime.now(SHANGHAI)
     query = q.to_query(now)
     origin = q.origin()
+    routing: Routing = request.app.state.routing
+    if (q.rank or ("time" if routing.configured else "distance")) == "time":
+        answer = await run_in_threadpool(
+            find_by_ride_time, catalog, origin, query, routing.rides,
+            speed_kmh=routing.speed_kmh, candidates=routing.candidates,
+        )  # fmt: skip
+        if routing.configured and routing.url is None:  # configured, but no engine: say why
+            answer = replace(answer, fallback=routing.state)
+        return GeoJSONResponse(timed_collection(answer, origin, q.crs, query.at))
     matches = find_nearby(catalog, origin, query)
     return GeoJSONResponse(nearest_collection(matches, origin, q.crs, query.at))
 

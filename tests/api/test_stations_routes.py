@@ -271,7 +271,7 @@ def test_openapi_documents_the_nearest_parameters(openapi: Json) -> None:
     operation = openapi["paths"]["/v1/stations/nearest"]["get"]
     params = {p["name"]: p for p in operation["parameters"]}
     names = {"lat", "lon", "crs", "k", "radius_m", "amenities", "kinds", "open_now", "open_at"}
-    names |= {"access", "verified_within_days"}
+    names |= {"access", "verified_within_days", "rank"}
     assert set(params) == names
     assert all(p["in"] == "query" and p.get("description") for p in params.values())
     assert params["lat"]["required"] and params["lon"]["required"]
