@@ -99,3 +99,25 @@ def test_a_stopped_engine_keeps_the_geodesic_order_with_estimates(
         assert m.duration_s == pytest.approx(m.match.distance_m * DETOUR / (20 / 3.6), abs=0.1)
     no_engine = find_by_ride_time(catalog, RIDER, nearby_query(now=NOW, k=5), None, speed_kmh=20)
     assert no_engine.fallback == "no routing engine is configured"
+
+
+def test_the_geodesically_nearest_station_behind_the_tracks_ranks_second(
+    engine: Sidecar, make_draft: MakeDraft
+) -> None:
+    """West of Helsinki's central station the rail yard lies between the rider and the nearer
+    station: 187 m away as the crow flies, it is a longer ride than one 226 m away."""
+    rider = LonLat(24.939283, 60.172163)
+    behind = make_draft(id=StationId("behind-the-tracks"), lon=24.942474, lat=60.172699)
+    around = make_draft(id=StationId("round-the-corner"), lon=24.943287, lat=60.171801)
+    catalog = Catalog(
+        [Station(**{k: getattr(d, k) for k in d.__slots__}, version=1, updated_at=NOW)  # type: ignore[attr-defined]
+         for d in (behind, around)]
+    )  # fmt: skip
+    by_distance = find_by_ride_time(catalog, rider, nearby_query(now=NOW, k=2), None, speed_kmh=20)
+    assert [m.match.station.id for m in by_distance.matches] == ["behind-the-tracks",
+                                                                 "round-the-corner"]  # fmt: skip
+    rides = partial(ride_times, engine.url, speed_kmh=20, timeout_s=5)
+    by_time = find_by_ride_time(catalog, rider, nearby_query(now=NOW, k=2), rides, speed_kmh=20)
+    ranked = [(m.match.station.id, m.duration_s) for m in by_time.matches]
+    assert [station for station, _ in ranked] == ["round-the-corner", "behind-the-tracks"]
+    assert ranked[1][1] - ranked[0][1] >= 30  # seconds saved by riding to the farther one
