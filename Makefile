@@ -15,7 +15,7 @@ ROUTING_VENV := .venv-routing
 PYVALHALLA := pyvalhalla==3.9.1
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: routing run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-all venv clean chromium postgres
+.PHONY: routing run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-ride-time bench-all venv clean chromium postgres
 
 # The set-up steps say what they do in one line each instead of echoing their commands
 # (`make run` is the first thing a new user reads); pip stays quiet unless something is wrong.
@@ -101,7 +101,10 @@ bench-field-truth: $(VENV)/.installed-test postgres
 bench-rider-page: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python bench/rider_page.py
 
-bench-all: bench bench-national bench-http bench-batch bench-field-truth bench-rider-page
+bench-ride-time: $(VENV)/.installed-test $(ROUTING_VENV)/.installed
+	$(BIN)/python bench/ride_time.py
+
+bench-all: bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-ride-time
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
