@@ -72,6 +72,13 @@ def add_parser(commands: SubParsers) -> None:
     near.add_argument("--radius-m", type=float, default=None)
     near.add_argument("--open-now", action="store_true", help="only stations open now")
     near.add_argument("--json", action="store_true", help="print GeoJSON instead of a table")
+    near.add_argument(
+        "--rank",
+        choices=["distance", "time"],
+        default=None,
+        help="time: by e-bike ride time (YIZHAN_ROUTING: tiles or a URL); default time when "
+        "routing is configured, else distance",
+    )
     near.set_defaults(func=run)
 
 
@@ -91,11 +98,53 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
     origin = origin_in_wgs84(args.lon, args.lat, crs)
     catalog = _load_catalog(db)
     query = _query(args, k, check_codes(args.amenity))
+    if (args.rank or ("time" if settings.routing else "distance")) == "time":
+        return _run_by_time(args, settings, catalog, origin, query, crs)
     matches = find_nearby(catalog, origin, query)
     if args.json:
         _print_geojson(matches, origin, crs, query.at)
     else:
         _print_table(matches)
+    return 0
+
+
+def _run_by_time(
+    args: argparse.Namespace,
+    settings: Settings,
+    catalog: Catalog,
+    origin: LonLat,
+    query: NearbyQuery,
+    crs: CoordinateSystem,
+) -> int:
+    """The nearest by ride time, the engine started for this one question (YIZHAN_ROUTING)."""
+    import orjson
+
+    from api.presenter import timed_collection
+    from api.routing import Routing
+    from stations.reading.ride_rank import find_by_ride_time
+
+    routing = Routing(settings)
+    routing.start()
+    try:
+        answer = find_by_ride_time(
+            catalog, origin, query, routing.rides,
+            speed_kmh=routing.speed_kmh, candidates=routing.candidates,
+        )  # fmt: skip
+    finally:
+        routing.stop()
+    if routing.configured and routing.url is None:
+        print(f"yizhan: ride times estimated: {routing.state}", file=sys.stderr)
+    if args.json:
+        collection = timed_collection(answer, origin, crs, query.at)
+        sys.stdout.write(orjson.dumps(collection, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    if not answer.matches:
+        print("no station matches")
+    for t in answer.matches:
+        m = t.match
+        mark = "" if t.source == "engine" else " (estimate)"
+        print(f"{t.duration_s / 60:6.1f} min{mark}  {m.distance_m:9.1f} m  "
+              f"{m.hours.state.value:7}  {m.station.id}  {m.station.name}")  # fmt: skip
     return 0
 
 
@@ -109,6 +158,10 @@ def _run_batch(args: argparse.Namespace, db: str) -> int:
     from stations.reading.batch import neighbours_of_many
     from stations.reading.rider_points import read_points, write_matches
 
+    if args.rank == "time":
+        raise YizhanError(
+            "--rank time answers one position (--lat, --lon); a --batch ranks by distance"
+        )
     if args.lat is not None or args.lon is not None or args.json or args.out is None:
         raise YizhanError("--batch POINTS.csv needs --out RESULTS.csv, and no --lat, --lon, --json")
     k = _checked_k(args, DEFAULT_BATCH_K)

@@ -91,3 +91,24 @@ def test_missing_pieces_say_what_to_do(tmp_path: Path) -> None:
         Sidecar(tmp_path, bin_dir=tmp_path)
     with pytest.raises(RoutingUnavailable, match="no OpenStreetMap extract"):
         build_tiles(tmp_path / "none.osm.pbf", tmp_path / "out", bin_dir=tmp_path)
+
+
+def test_a_stalled_engine_times_out_and_recovers(engine: Sidecar) -> None:
+    """The real engine, frozen with SIGSTOP: a request waits out its timeout, then the engine
+    answers again once it runs."""
+    import os
+    import signal
+
+    process = engine._process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RoutingUnavailable, match="did not answer"):
+            ride_times(engine.url, ORIGIN, NEAR, speed_kmh=20, timeout_s=0.5)
+        assert 0.4 <= time.monotonic() - started < 2.0
+    finally:
+        os.killpg(process.pid, signal.SIGCONT)
+    assert all(
+        r is not None for r in ride_times(engine.url, ORIGIN, NEAR, speed_kmh=20, timeout_s=5)
+    )

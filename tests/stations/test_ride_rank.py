@@ -121,3 +121,40 @@ def test_the_geodesically_nearest_station_behind_the_tracks_ranks_second(
     ranked = [(m.match.station.id, m.duration_s) for m in by_time.matches]
     assert [station for station, _ in ranked] == ["round-the-corner", "behind-the-tracks"]
     assert ranked[1][1] - ranked[0][1] >= 30  # seconds saved by riding to the farther one
+
+
+def test_the_command_line_ranks_by_time_with_routing_configured(
+    helsinki_tiles: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from stations.editing.validation import validate_draft
+    from stations.store.geopackage.store import GeoPackageStore
+
+    db = tmp_path / "s.gpkg"
+    store = GeoPackageStore(db)
+    store.save_all(
+        [validate_draft({"id": sid, "name": sid, "kind": "love_station", "lon": lon, "lat": lat,
+                         "district_code": "610103", "opening_hours": "24/7"})
+         for sid, lon, lat in (("behind-the-tracks", 24.942474, 60.172699),
+                               ("round-the-corner", 24.943287, 60.171801))]
+    )  # fmt: skip
+    store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIZHAN_")}
+
+    def nearest(*extra: str, routing: str | None = None) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", "nearest", "--db", str(db), "--lat", "60.172163",
+             "--lon", "24.939283", "--k", "2", *extra],
+            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+            env=env | ({"YIZHAN_ROUTING": routing} if routing else {}),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return [line.split()[-2] for line in done.stdout.splitlines()]
+
+    assert nearest() == ["behind-the-tracks", "round-the-corner"]
+    assert nearest(routing=str(helsinki_tiles)) == ["round-the-corner", "behind-the-tracks"]
+    by_distance = nearest("--rank", "distance", routing=str(helsinki_tiles))
+    assert by_distance == ["behind-the-tracks", "round-the-corner"]
