@@ -4,7 +4,7 @@ JSON body with JSON's types (a quoted number is a mistake to report, never to co
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 import orjson
@@ -128,6 +128,10 @@ class NearestBatchBody(BaseModel):
         bool, Field(strict=True, description="Keep only stations open now (server clock).")
     ] = False
     open_at: Annotated[OpenAt, Field(description=_OPEN_AT)] = None
+    rank: Annotated[
+        Literal["distance", "time"] | None,
+        Field(description="As GET /v1/stations/nearest's rank, for every rider"),
+    ] = None
 
     @field_validator("k", "verified_within_days", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
 from http import HTTPStatus
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import numpy as np
 import orjson
@@ -38,6 +38,7 @@ from api.responses import GeoJSONResponse
 from api.routing import Routing
 from api.schemas import GEOJSON, StationCollection, StationFeature, problem_responses
 from geo.crs import CoordinateSystem
+from geo.position import LonLat
 from stations.errors import StationNotFound
 from stations.hours import SHANGHAI
 from stations.model import StationId
@@ -94,13 +95,8 @@ async def find_nearest_stations(request: Request) -> GeoJSONResponse:
     origin = q.origin()
     routing: Routing = request.app.state.routing
     if (q.rank or ("time" if routing.configured else "distance")) == "time":
-        answer = await run_in_threadpool(
-            find_by_ride_time, catalog, origin, query, routing.rides,
-            speed_kmh=routing.speed_kmh, candidates=routing.candidates,
-        )  # fmt: skip
-        if routing.configured and routing.url is None:  # configured, but no engine: say why
-            answer = replace(answer, fallback=routing.state)
-        return GeoJSONResponse(timed_collection(answer, origin, q.crs, query.at))
+        timed = await run_in_threadpool(_timed_answer, catalog, origin, q.crs, query, routing)
+        return GeoJSONResponse(timed)
     matches = find_nearby(catalog, origin, query)
     return GeoJSONResponse(nearest_collection(matches, origin, q.crs, query.at))
 
@@ -136,7 +132,10 @@ async def find_nearest_stations_batch(request: Request, catalog: CatalogDep) -> 
     raw = await request.body()
     now = datetime.now(SHANGHAI)  # one instant for every rider, as if asked at once
     body = await run_in_threadpool(NearestBatchBody.parse, raw)
-    return StreamingResponse(_batch_answer(catalog, body, now), media_type="application/json")
+    routing: Routing = request.app.state.routing
+    by_time = (body.rank or ("time" if routing.configured else "distance")) == "time"
+    answer = _batch_answer(catalog, body, now, routing if by_time else None)
+    return StreamingResponse(answer, media_type="application/json")
 
 
 #: Features computed and encoded per step of a batch answer (~7 MB of JSON): the answer is
@@ -145,21 +144,55 @@ BATCH_STEP_FEATURES: Final = 5000
 
 
 async def _batch_answer(
-    catalog: Catalog, body: NearestBatchBody, now: datetime
+    catalog: Catalog, body: NearestBatchBody, now: datetime, routing: Routing | None = None
 ) -> AsyncIterator[bytes]:
     """``{"results": [...]}``, one step of riders at a time, each step off the event loop so
-    other requests flow; a client that leaves stops the work after the current step."""
+    other requests flow; a client that leaves stops the work after the current step. With
+    ``routing``, each rider ranked by ride time exactly as the single query ranks."""
     query = body.to_query(now)
     lon, lat = body.origins()
     step = max(1, BATCH_STEP_FEATURES // body.k)
     yield b'{"results":['
     for start in range(0, len(lon), step):
         chunk = slice(start, start + step)
-        encoded = await run_in_threadpool(
-            _batch_step, catalog, lon[chunk], lat[chunk], body.crs, query
-        )
+        if routing is None:
+            encoded = await run_in_threadpool(
+                _batch_step, catalog, lon[chunk], lat[chunk], body.crs, query
+            )
+        else:
+            encoded = await run_in_threadpool(
+                _timed_batch_step, catalog, lon[chunk], lat[chunk], body.crs, query, routing
+            )
         yield encoded if start == 0 else b"," + encoded
     yield b"]}"
+
+
+def _timed_batch_step(
+    catalog: Catalog,
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    crs: CoordinateSystem,
+    query: NearbyQuery,
+    routing: Routing,
+) -> bytes:
+    """The riders' FeatureCollections ranked by ride time, comma-separated JSON."""
+    return b",".join(
+        orjson.dumps(_timed_answer(catalog, LonLat(x, y), crs, query, routing))
+        for x, y in zip(lon.tolist(), lat.tolist(), strict=True)
+    )
+
+
+def _timed_answer(
+    catalog: Catalog, origin: LonLat, crs: CoordinateSystem, query: NearbyQuery, routing: Routing
+) -> dict[str, Any]:
+    """One rider's answer ranked by ride time (the single query's and each batch rider's)."""
+    answer = find_by_ride_time(
+        catalog, origin, query, routing.rides,
+        speed_kmh=routing.speed_kmh, candidates=routing.candidates,
+    )  # fmt: skip
+    if routing.configured and routing.url is None:  # configured, but no engine: say why
+        answer = replace(answer, fallback=routing.state)
+    return timed_collection(answer, origin, crs, query.at)
 
 
 def _batch_step(

@@ -94,3 +94,24 @@ def test_a_folder_without_tiles_serves_with_estimates(helsinki_db: Path, tmp_pat
         assert distances == sorted(distances)
         state = client.get("/readyz").json()["routing"]["state"]
         assert state.startswith("unavailable") and "yizhan routing build" in state
+
+
+def test_each_batch_rider_is_the_single_answer(timed: TestClient) -> None:
+    riders = [RIDER, {"lon": 24.9450, "lat": 60.1700}, {"lon": 24.9320, "lat": 60.1660}]
+    batch = timed.post("/v1/stations/nearest:batch", json={"points": riders, "k": 4})
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert len(results) == len(riders)
+    for rider, result in zip(riders, results, strict=True):
+        single = _nearest(timed, k=4, **rider)
+        assert result["query"]["rank"] == "time"
+        assert [f["id"] for f in result["features"]] == [f["id"] for f in single["features"]]
+        assert [f["properties"]["duration_s"] for f in result["features"]] == [
+            f["properties"]["duration_s"] for f in single["features"]
+        ]
+    by_distance = timed.post(
+        "/v1/stations/nearest:batch", json={"points": riders, "k": 4, "rank": "distance"}
+    )
+    assert all("rank" not in r["query"] for r in by_distance.json()["results"])
+    bad = timed.post("/v1/stations/nearest:batch", json={"points": riders, "rank": "fast"})
+    assert bad.status_code == 422 and "rank" in bad.text
