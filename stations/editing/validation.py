@@ -171,11 +171,9 @@ class _Fields:
         if not isinstance(value, str):
             self._problems.append(Problem(field, "must be a string", _ZH["must be a string"]))
             return None
-        reason = text_problem(value, MAX_LENGTH.get(field, 100))
-        if reason:
-            self._problems.append(
-                Problem(field, reason, text_problem_zh(value, MAX_LENGTH.get(field, 100)))
-            )
+        fault = text_fault(value, MAX_LENGTH.get(field, 100))
+        if fault is not None:
+            self._problems.append(Problem(field, *fault))
             return None
         return value
 
@@ -348,29 +346,31 @@ def parse_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def text_problem_zh(value: str, max_length: int) -> str | None:
-    """``text_problem`` in Chinese."""
-    if len(value) > max_length:
-        return f"有 {len(value)} 个字，最多 {max_length} 个"
-    for char in value:
-        category = unicodedata.category(char)
-        if category == "Cc":
-            return f"含有控制字符 U+{ord(char):04X}"
-        if category == "Cs":
-            return f"含有无效字符 U+{ord(char):04X}"
-    return None
-
-
 def text_problem(value: str, max_length: int) -> str | None:
     """Why ``value`` is not acceptable as a text field, or None."""
+    fault = text_fault(value, max_length)
+    return None if fault is None else fault[0]
+
+
+def text_fault(value: str, max_length: int) -> tuple[str, str] | None:
+    """Why ``value`` is not acceptable as a text field, in English and in Chinese, or None."""
     if len(value) > max_length:
-        return f"is {len(value)} characters long; at most {max_length} are allowed"
+        return (
+            f"is {len(value)} characters long; at most {max_length} are allowed",
+            f"有 {len(value)} 个字，最多 {max_length} 个",
+        )
     for char in value:
         category = unicodedata.category(char)
         if category == "Cc":
-            return f"contains the control character U+{ord(char):04X}"
+            return (
+                f"contains the control character U+{ord(char):04X}",
+                f"含有控制字符 U+{ord(char):04X}",
+            )
         if category == "Cs":
-            return f"contains a lone surrogate U+{ord(char):04X}"
+            return (
+                f"contains a lone surrogate U+{ord(char):04X}",
+                f"含有无效字符 U+{ord(char):04X}",
+            )
     return None
 
 
