@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from api.instants import utc_text
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.crs_point import convert_point
+from geo.osm import OSM_ATTRIBUTION
 from geo.position import LonLat
 from stations.hours import HoursStatus
 from stations.hours_text import describe_both
@@ -91,7 +92,8 @@ def timed_collection(
     """``nearest_collection`` of stations ranked by ride time: each feature also carries its
     ``duration_s``, ``route_distance_m`` (None when estimated), ``duration_source`` (engine |
     estimate) and ``arrival``, the instant its open status is given for; the query says it was
-    ranked by time, and why the engine was not used if it was not."""
+    ranked by time, at which speed, why the engine was not used if it was not, and credits
+    OpenStreetMap (ODbL) when it was."""
     collection = nearest_collection([t.match for t in answer.matches], origin, crs, at)
     for feature, timed in zip(collection["features"], answer.matches, strict=True):
         props = feature["properties"]
@@ -103,6 +105,9 @@ def timed_collection(
         props["arrival"] = (at + timedelta(seconds=timed.duration_s)).isoformat()
     collection["query"]["rank"] = "time"
     collection["query"]["open_status_at"] = "arrival"
+    collection["query"]["ride_speed_kmh"] = answer.speed_kmh
+    if any(timed.source == "engine" for timed in answer.matches):
+        collection["query"]["attribution"] = OSM_ATTRIBUTION  # the routes are OSM's roads
     if answer.fallback is not None:
         collection["query"]["fallback"] = answer.fallback
     return collection

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +24,15 @@ from stations.errors import YizhanError
 from stations.model import COURIER_ACCESS, Access
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from api.routing import Routing
     from geo.crs import CoordinateSystem
     from geo.position import LonLat
     from stations.reading.catalog import Catalog
     from stations.reading.locator import Match, NearbyQuery
+    from stations.reading.rider_points import RiderPoints
 
 # How many stations a rider gets when --k is not given: a short list to choose from on the
 # command line, the one nearest in a batch (one row per rider in its output).
@@ -89,7 +96,7 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
     from stations.reading.locator import find_nearby
 
     if args.batch is not None:
-        return _run_batch(args, db)
+        return _run_batch(args, settings, db)
     if args.lat is None or args.lon is None or args.out is not None:
         raise YizhanError("give --lat and --lon, or --batch POINTS.csv --out RESULTS.csv")
     k = _checked_k(args, DEFAULT_K)
@@ -120,20 +127,13 @@ def _run_by_time(
     import orjson
 
     from api.presenter import timed_collection
-    from api.routing import Routing
     from stations.reading.ride_rank import find_by_ride_time
 
-    routing = Routing(settings)
-    routing.start()
-    try:
+    with _engine(settings) as routing:
         answer = find_by_ride_time(
             catalog, origin, query, routing.rides,
             speed_kmh=routing.speed_kmh, candidates=routing.candidates,
         )  # fmt: skip
-    finally:
-        routing.stop()
-    if routing.configured and routing.url is None:
-        print(f"yizhan: ride times estimated: {routing.state}", file=sys.stderr)
     if args.json:
         collection = timed_collection(answer, origin, crs, query.at)
         sys.stdout.write(orjson.dumps(collection, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -148,7 +148,22 @@ def _run_by_time(
     return 0
 
 
-def _run_batch(args: argparse.Namespace, db: str) -> int:
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Routing]:
+    """The ride-time engine started for one command (YIZHAN_ROUTING), stopped after it."""
+    from api.routing import Routing
+
+    routing = Routing(settings)
+    routing.start()
+    try:
+        yield routing
+    finally:
+        routing.stop()
+    if routing.configured and routing.url is None:
+        print(f"yizhan: ride times estimated: {routing.state}", file=sys.stderr)
+
+
+def _run_batch(args: argparse.Namespace, settings: Settings, db: str) -> int:
     """Every row of a points file matched to its nearest stations, written as CSV."""
     import time
 
@@ -158,10 +173,6 @@ def _run_batch(args: argparse.Namespace, db: str) -> int:
     from stations.reading.batch import neighbours_of_many
     from stations.reading.rider_points import read_points, write_matches
 
-    if args.rank == "time":
-        raise YizhanError(
-            "--rank time answers one position (--lat, --lon); a --batch ranks by distance"
-        )
     if args.lat is not None or args.lon is not None or args.json or args.out is None:
         raise YizhanError("--batch POINTS.csv needs --out RESULTS.csv, and no --lat, --lon, --json")
     k = _checked_k(args, DEFAULT_BATCH_K)
@@ -172,6 +183,11 @@ def _run_batch(args: argparse.Namespace, db: str) -> int:
     catalog = _load_catalog(db)
     started_s = time.perf_counter()
     query = _query(args, k, amenities)
+    if (args.rank or ("time" if settings.routing else "distance")) == "time":
+        rows = _batch_by_time(args, settings, catalog, points, lon_deg, lat_deg, query, crs)
+        print(f"{lon_deg.size} points ranked by ride time, {rows} rows in "
+              f"{time.perf_counter() - started_s:.1f} s: {args.out}")  # fmt: skip
+        return 0
     with progress_bar("matching", " points", lon_deg.size) as bar:
         found = neighbours_of_many(catalog, lon_deg, lat_deg, query, progress=bar.update)
     with progress_bar("writing", " points", lon_deg.size) as bar:
@@ -185,6 +201,36 @@ def _run_batch(args: argparse.Namespace, db: str) -> int:
         f"{time.perf_counter() - started_s:.1f} s: {args.out}"
     )
     return 0
+
+
+def _batch_by_time(
+    args: argparse.Namespace,
+    settings: Settings,
+    catalog: Catalog,
+    points: RiderPoints,
+    lon_deg: NDArray[np.float64],
+    lat_deg: NDArray[np.float64],
+    query: NearbyQuery,
+    crs: CoordinateSystem,
+) -> int:
+    """Every rider ranked by ride time exactly as the single query ranks (one matrix request
+    each), written with the ride columns; returns the rows written."""
+    from geo.position import LonLat
+    from stations.reading.ride_rank import find_by_ride_time
+    from stations.reading.rider_points import write_timed_matches
+
+    answers = []
+    with _engine(settings) as routing, progress_bar("routing", " points", lon_deg.size) as bar:
+        for lon, lat in zip(lon_deg.tolist(), lat_deg.tolist(), strict=True):
+            answers.append(find_by_ride_time(
+                catalog, LonLat(lon, lat), query, routing.rides,
+                speed_kmh=routing.speed_kmh, candidates=routing.candidates,
+            ))  # fmt: skip
+            bar.update(1)
+    try:
+        return write_timed_matches(args.out, points, answers, catalog, crs)
+    except OSError as exc:
+        raise YizhanError(f"cannot write {args.out}: {exc.strerror or exc}") from None
 
 
 def _checked_k(args: argparse.Namespace, default_k: int) -> int:

@@ -38,6 +38,7 @@ class TimedMatch:
 class TimedAnswer:
     matches: list[TimedMatch]
     fallback: str | None  # why the engine's times were not used, or None
+    speed_kmh: float  # the e-bike speed the rides (and estimates) are for
 
 
 def find_by_ride_time(
@@ -83,7 +84,7 @@ def find_by_ride_time(
         chosen = [item for _, item in answers]
     else:
         chosen = [item for _, item in sorted(answers, key=lambda pair: pair[0])]
-    return TimedAnswer(chosen[: query.k], fallback)
+    return TimedAnswer(chosen[: query.k], fallback, speed_kmh)
 
 
 def _estimate_s(distance_m: float, speed_kmh: float) -> float:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -20,10 +20,12 @@ from geo.crs import CoordinateSystem
 from geo.nearest import Neighbours
 from stations.errors import YizhanError
 from stations.reading.catalog import Catalog
+from stations.reading.ride_rank import TimedAnswer
 
 #: Bad rows named in one error message; the rest are counted.
 _SHOWN_BAD_ROWS: Final = 10
 _WRITE_ROWS: Final = 65_536  # output rows formatted per write: bounds memory, paces progress
+_TIMED_COLUMNS: Final = ",duration_s,route_distance_m,duration_source\n"
 
 
 class PointsFileError(YizhanError):
@@ -125,26 +127,68 @@ def write_matches(
     station_ids: list[str] = [s.id for s in catalog.visible]
     station_lon, station_lat = catalog.coordinates(crs)
     ids = None if points.ids is None else [_csv_field(v) for v in points.ids]
+
+    def chunks() -> Iterator[tuple[str, int]]:
+        yield _header(with_ids=ids is not None), 0
+        step = max(1, _WRITE_ROWS // max(1, found.positions.shape[1]))
+        for start in range(0, points.line.size, step):
+            part = slice(start, min(points.line.size, start + step))
+            lines = _format_rows(part, points, ids, found, station_ids, station_lon, station_lat)
+            yield "".join(lines), len(lines)
+            if progress is not None:
+                progress(part.stop - part.start)
+
+    return _write_atomically(path, chunks())
+
+
+def write_timed_matches(
+    path: Path,
+    points: RiderPoints,
+    answers: Sequence[TimedAnswer],
+    catalog: Catalog,
+    crs: CoordinateSystem,
+) -> int:
+    """``write_matches`` for answers ranked by ride time (one per rider, in order): the same
+    columns followed by ``duration_s,route_distance_m,duration_source`` (``route_distance_m``
+    empty where the duration is an estimate). Returns the number of rows."""
+    station_lon, station_lat = catalog.coordinates(crs)
+    ids = None if points.ids is None else [_csv_field(v) for v in points.ids]
+
+    def chunks() -> Iterator[tuple[str, int]]:
+        yield _header(with_ids=ids is not None).rstrip("\n") + _TIMED_COLUMNS, 0
+        for i, answer in enumerate(answers):
+            lead = f"{points.line[i]}," + ("" if ids is None else f"{ids[i]},")
+            if not answer.matches:
+                yield f"{lead},,,,,,,,\n", 1
+            for rank, timed in enumerate(answer.matches, start=1):
+                m = timed.match
+                p = catalog.position[m.station.id]
+                route = "" if timed.route_distance_m is None else f"{timed.route_distance_m:.1f}"
+                yield (
+                    f"{lead}{rank},{m.station.id},{m.distance_m:.3f},{m.bearing_deg:.2f},"
+                    f"{station_lon[p]:.7f},{station_lat[p]:.7f},{timed.duration_s:.1f},{route},"
+                    f"{timed.source}\n",
+                    1,
+                )
+
+    return _write_atomically(path, chunks())
+
+
+def _write_atomically(path: Path, chunks: Iterable[tuple[str, int]]) -> int:
+    """Write ``chunks`` to a temporary file renamed over ``path`` at the end, so ``path`` is
+    never left half written; returns the rows the chunks say they hold."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    rows = 0
+    lines = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(_header(with_ids=ids is not None))
-            step = max(1, _WRITE_ROWS // max(1, found.positions.shape[1]))
-            for start in range(0, points.line.size, step):
-                part = slice(start, min(points.line.size, start + step))
-                lines = _format_rows(
-                    part, points, ids, found, station_ids, station_lon, station_lat
-                )
-                out.write("".join(lines))
-                rows += len(lines)
-                if progress is not None:
-                    progress(part.stop - part.start)
+            for chunk, rows in chunks:
+                out.write(chunk)
+                lines += rows
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return rows
+    return lines
 
 
 def _header(*, with_ids: bool) -> str:

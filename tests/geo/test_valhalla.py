@@ -112,3 +112,19 @@ def test_a_stalled_engine_times_out_and_recovers(engine: Sidecar) -> None:
     assert all(
         r is not None for r in ride_times(engine.url, ORIGIN, NEAR, speed_kmh=20, timeout_s=5)
     )
+
+
+def test_the_engine_is_found_from_any_folder_and_runs_as_one_process(
+    engine: Sidecar, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator may run ``yizhan`` from anywhere: the engine ``make routing`` installed
+    beside the venv is found; the service is the engine's own executable, not the wheel's
+    Python wrapper (one process of ~60 MB, not two)."""
+    monkeypatch.chdir(tmp_path)
+    assert engine_bin() == (ROOT / ".venv-routing" / "bin").resolve()
+    process = engine._process
+    assert process is not None
+    executable = Path(f"/proc/{process.pid}/exe").resolve()
+    assert executable.read_bytes()[:4] == b"\x7fELF" and executable.name == "valhalla_service"
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert children == []

@@ -53,10 +53,12 @@
     return R.t("distance_km", { n: R.number(km, km < 10 ? 1 : 0) });
   };
 
-  /** The ride time: the server's duration_s when it sends one, else our stated estimate. */
+  /** The ride time: the server's duration_s when it sends one (routed, or its estimate), else
+   * our stated estimate. */
   R.rideText = function (props) {
     if (typeof props.duration_s === "number" && isFinite(props.duration_s)) {
-      return R.t("ride", { n: R.number(Math.max(1, Math.round(props.duration_s / 60))) });
+      var n = R.number(Math.max(1, Math.round(props.duration_s / 60)));
+      return R.t(props.duration_source === "estimate" ? "ride_server_estimate" : "ride", { n: n });
     }
     var minutes = Math.max(1, Math.round(props.distance_m * DETOUR / RIDE_M_PER_MIN));
     return R.t("ride_estimate", { n: R.number(minutes) });

@@ -253,7 +253,18 @@
     freshness.hidden = !earlier;
     freshness.textContent = earlier ?
       R.t(earlier.offline ? "offline" : "earlier", { time: R.timeText(earlier.at) }) : "";
+    $("ride-note").textContent = rideNote(state.answer, features);
     if (rmap) { rmap.show(state.position, features, !!fit); }
+  }
+
+  /** How the shown ride times were made: routed on OpenStreetMap's roads (credited, as its
+   * licence asks), the server's estimate at its speed, or the page's own estimate. */
+  function rideNote(answer, features) {
+    var query = answer && answer.query;
+    if (!query || query.rank !== "time") { return R.t("ride_note"); }
+    var speed = R.number(query.ride_speed_kmh);
+    var routed = features.some(function (f) { return f.properties.duration_source === "engine"; });
+    return R.t(routed ? "ride_note_routed" : "ride_note_server", { speed: speed });
   }
 
   function selectResult(i) {

@@ -62,6 +62,16 @@
     distance_km: ["{n} 公里", "{n} km"],
     ride_estimate: ["约 {n} 分钟 · 按电动车 15 km/h 估算", "≈ {n} min · estimate at 15 km/h"],
     ride: ["骑行约 {n} 分钟", "{n} min by e-bike"],
+    ride_server_estimate: ["约 {n} 分钟 · 估算", "≈ {n} min · estimate"],
+    ride_note_routed: [
+      "骑行时间按路网计算（电动车 {speed} km/h），“营业中”指到达时仍营业。道路数据 © OpenStreetMap 贡献者。",
+      "Ride times follow the roads at {speed} km/h by e-bike; open means open when you arrive. " +
+        "Road data © OpenStreetMap contributors."
+    ],
+    ride_note_server: [
+      "骑行时间为估算：直线距离 × 1.3（绕路）÷ 电动车 {speed} km/h。",
+      "Ride times are estimates: straight-line distance × 1.3 (for the detour) at {speed} km/h by e-bike."
+    ],
     ride_note: [
       "骑行时间为估算：直线距离 × 1.3（绕路）÷ 电动车 15 km/h。",
       "Ride times are estimates: straight-line distance × 1.3 (for the detour) at 15 km/h by e-bike."
