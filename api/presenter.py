@@ -48,6 +48,8 @@ def station_properties(station: Station) -> Json:
             None if station.last_confirmed_at is None else utc_text(station.last_confirmed_at)
         ),
         "out_of_order": {code: utc_text(since) for code, since in station.out_of_order},
+        "osm": None if station.osm is None else station.osm.element,
+        "attribution": None if station.osm is None else OSM_ATTRIBUTION,
         "status": station.status.value,
         "version": station.version,
         "updated_at": utc_text(station.updated_at),

@@ -80,6 +80,14 @@ class StationProperties(BaseModel):
         description="Listed amenities out of order, each since an instant (UTC); they do not "
         "satisfy an amenity filter"
     )
+    osm: str | None = Field(
+        description='The OpenStreetMap element it was imported from ("node/123", "way/456"); '
+        "null: not from OpenStreetMap"
+    )
+    attribution: str | None = Field(
+        description='"© OpenStreetMap contributors" on stations imported from OpenStreetMap '
+        "(ODbL): show it wherever the station is shown"
+    )
     status: Literal["active", "closed_temporarily", "retired"]
     version: int
     updated_at: str

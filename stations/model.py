@@ -84,12 +84,45 @@ EDITABLE_FIELDS = (
 )
 
 #: What Yizhan records about a station beyond what an editor types: set only by confirming it
-#: on site (``verify``), by accepting rider reports and by marking an amenity out of order;
-#: never by a PATCH or an import, which keep them as they are.
-FIELD_STATE = ("verified_at", "last_confirmed_at", "out_of_order")
+#: on site (``verify``), by accepting rider reports, by marking an amenity out of order and
+#: (``osm``) by importing it from OpenStreetMap; never by a PATCH or a file import, which keep
+#: them as they are.
+FIELD_STATE = ("verified_at", "last_confirmed_at", "out_of_order", "osm")
 
 #: Amenities out of order: (code, since when, aware UTC), in vocabulary order.
 OutOfOrder = tuple[tuple[str, datetime], ...]
+
+#: A field's value as JSON holds it (amenities as a list, enumerations as their values).
+JsonValue = str | float | int | list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OsmSource:
+    """Where a station imported from OpenStreetMap came from, as of its last sync: the element,
+    its version, and the value OSM gave each field it supplied. A later sync tells an editor's
+    change (the station's value is no longer OSM's last) from OSM's own, and never overwrites
+    the first."""
+
+    element: str  # "node/123" or "way/456"
+    version: int  # the element's version in OpenStreetMap
+    fields: tuple[tuple[str, JsonValue], ...]  # (field, OSM's value as JSON), in field order
+
+    def value(self, name: str) -> JsonValue:
+        return dict(self.fields)[name]
+
+    def to_json(self) -> dict[str, object]:
+        return {"element": self.element, "version": self.version, "fields": dict(self.fields)}
+
+    @staticmethod
+    def from_json(value: object) -> OsmSource | None:
+        if not isinstance(value, dict):
+            return None
+        fields = value["fields"]
+        return OsmSource(
+            str(value["element"]),
+            int(value["version"]),
+            tuple((name, fields[name]) for name in EDITABLE_FIELDS if name in fields),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +148,7 @@ class StationDraft:
     verified_at: datetime | None = None  # aware, UTC: an editor last confirmed it on site
     last_confirmed_at: datetime | None = None  # the latest verify or accepted confirmation
     out_of_order: OutOfOrder = ()
+    osm: OsmSource | None = None  # imported from OpenStreetMap (ODbL): whence, as of when
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +176,7 @@ class Station:
     verified_at: datetime | None = None
     last_confirmed_at: datetime | None = None
     out_of_order: OutOfOrder = ()
+    osm: OsmSource | None = None
     # Open rider reports of the last day, as the store read them for a snapshot (not a field
     # of the station: never compared, recorded or written).
     reports: tuple[ReportSignal, ...] = field(default=(), compare=False)
@@ -164,13 +199,15 @@ class Station:
 
     def keep_state(self, draft: StationDraft) -> StationDraft:
         """``draft`` (an edit or an imported row) with this station's field state, which edits
-        do not set: amenities it drops are no longer out of order."""
+        do not set: amenities it drops are no longer out of order; its OpenStreetMap source
+        stays unless the draft brings a newer one (an OSM sync)."""
         listed = set(draft.amenities)
         return replace(
             draft,
             verified_at=self.verified_at,
             last_confirmed_at=self.last_confirmed_at,
             out_of_order=tuple((c, t) for c, t in self.out_of_order if c in listed),
+            osm=draft.osm or self.osm,
         )
 
 

@@ -58,6 +58,8 @@ def record_of(station: Station | StationDraft) -> dict[str, Any]:
         value = getattr(station, name)
         if name == "out_of_order":
             value = {code: since.isoformat() for code, since in value}
+        elif name == "osm":
+            value = None if value is None else value.to_json()
         elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, Kind | Status | Access | Entry):
@@ -110,6 +112,9 @@ def draft_from_record(station_id: StationId, record: dict[str, Any]) -> StationD
         verified_at=_instant(record.get("verified_at")),
         last_confirmed_at=_instant(record.get("last_confirmed_at")),
         out_of_order=out_of_order_of(record.get("out_of_order")),
+        # A revert is an editor's change: the station keeps its current OpenStreetMap source
+        # (Station.keep_state), so the next sync sees the restored values as the editor's.
+        osm=None,
     )
 
 

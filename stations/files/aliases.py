@@ -37,7 +37,7 @@ def _table(groups: dict[str, tuple[str, ...]]) -> dict[str, str]:
 #: whitespace, casefolded): look names up with ``canonical_header``.
 HEADER_ALIASES: Final[dict[str, str]] = _table(
     {
-        **{name: () for name in ("id", *EDITABLE_FIELDS, "status", *FIELD_STATE)},
+        **{name: () for name in ("id", *EDITABLE_FIELDS, "status", *FIELD_STATE, "attribution")},
         "id": ("编号", "站点编号", "驿站编号"),  # not 序号: a row number, not an identity
         "name": ("名称", "站点名称", "驿站名称", "站名"),
         "kind": ("类型", "类别", "站点类型", "驿站类型"),

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from geo.osm import OSM_ATTRIBUTION
 from stations.errors import ImportFileError
 from stations.files.rows import EXPORT_COLUMNS
 from stations.model import Station, Status
@@ -148,6 +149,8 @@ def _record(s: Station) -> dict[str, Any]:
         "verified_at": _instant(s.verified_at),
         "last_confirmed_at": _instant(s.last_confirmed_at),
         "out_of_order": ";".join(f"{code}@{since.isoformat()}" for code, since in s.out_of_order),
+        "osm": None if s.osm is None else f"{s.osm.element} v{s.osm.version}",
+        "attribution": None if s.osm is None else OSM_ATTRIBUTION,
     }
 
 

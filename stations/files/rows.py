@@ -18,9 +18,10 @@ from stations.model import EDITABLE_FIELDS, FIELD_STATE
 
 #: The import columns, in file order (README: Import file).
 CSV_COLUMNS: Final = ("id", *EDITABLE_FIELDS)
-#: What Yizhan records itself: exported after the import columns; an import takes a file with
+#: What Yizhan records itself, and the credit OpenStreetMap's licence asks of its data (on the
+#: stations imported from it): exported after the import columns; an import takes a file with
 #: them (a re-imported export) and leaves their values aside, saying so in its report.
-STATE_COLUMNS: Final = FIELD_STATE
+STATE_COLUMNS: Final = (*FIELD_STATE, "attribution")
 EXPORT_COLUMNS: Final = (*CSV_COLUMNS, *STATE_COLUMNS)
 #: Pseudo-fields a reader sets when a row is broken before its fields can be read.
 STRUCTURAL: Final = ("__row__", "__geometry__")

@@ -157,7 +157,7 @@ def test_export_round_trip(demo_db: Path, tmp_path: Path) -> None:
     assert (
         out.read_text(encoding="utf-8-sig").splitlines()[0]
         == f"{HEADER},access,entry,closed_until,closure_reason,verified_at,last_confirmed_at,"
-        "out_of_order"
+        "out_of_order,osm,attribution"
     )
     again = run("import", out, "--db", demo_db, check=True)
     assert "0 were created, 0 updated" in again.stdout

@@ -32,7 +32,7 @@ def test_csv_export_reimports_as_the_identity(demo: GeoPackageStore, tmp_path: P
     assert out.read_bytes().startswith("\ufeff".encode())  # a BOM: Excel reads UTF-8
     assert out.read_text(encoding="utf-8-sig").splitlines()[0] == (
         "id,name,kind,lon,lat,address,district_code,amenities,opening_hours,phone,host,access,entry,"
-        "closed_until,closure_reason,verified_at,last_confirmed_at,out_of_order"
+        "closed_until,closure_reason,verified_at,last_confirmed_at,out_of_order,osm,attribution"
     )
     report = import_file(demo, out)
     assert (report.created, report.updated, report.unchanged) == (0, 0, count)

@@ -558,3 +558,38 @@ def test_a_temporary_closure_round_trips_and_clears(
         "before": until.isoformat(),
         "after": None,
     }
+
+
+# -- OpenStreetMap provenance ------------------------------------------------------------------
+
+
+def test_the_osm_source_is_stored_kept_by_edits_and_revert_and_audited(
+    store: StationStore, open_another: OpenStore, make_draft: MakeDraft
+) -> None:
+    from stations.model import OsmSource
+
+    source = OsmSource(
+        "node/123",
+        4,
+        (("name", "公厕"), ("lon", 24.9384567), ("lat", 60.1699123), ("amenities", ["toilet"]),
+         ("opening_hours", None)),
+    )  # fmt: skip
+    draft = replace(make_draft(name="公厕", amenities=("toilet",)), osm=source)
+    store.save_all([draft], actor="osm-import")
+    sid = _id(draft)
+    again = open_another().get(sid)  # read back by another connection: what the store holds
+    assert again.osm == source and again.osm.value("lon") == 24.9384567
+    # An editor's change (a draft without a source, as the edit path keeps state) keeps it.
+    editor_draft = again.keep_state(replace(draft, name="公共厕所", osm=None))
+    edited = store.update(sid, editor_draft, expected_version=1, actor="editor")
+    assert edited.osm == source and edited.name == "公共厕所"
+    newer = OsmSource("node/123", 5, (("name", "公厕（新）"),))
+    synced = store.update(sid, replace(edited.to_draft(), osm=newer), expected_version=2,
+                          actor="osm-import")  # fmt: skip
+    assert synced.osm == newer
+    history = store.history(sid)
+    assert history[0].changes["osm"]["after"] == newer.to_json()  # newest first
+    assert history[-1].record["osm"] == source.to_json()
+    # Reverting to version 1 restores the editor-visible fields, not the old source.
+    reverted = revert_station(store, ADMIN, sid, to_version=1, expected_version=3)
+    assert reverted.name == "公厕" and reverted.osm == newer

@@ -12,7 +12,6 @@ from stations.errors import StoreUnavailable
 
 LAYER: Final = "stations"
 SRS_ID: Final = 4326
-SCHEMA_VERSION: Final = 6
 GPKG_APPLICATION_ID: Final = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION: Final = 10400  # GeoPackage 1.4
 
@@ -160,5 +159,14 @@ def schema_v6() -> list[str]:
     ]
 
 
+def schema_v7() -> list[str]:
+    """Stations imported from OpenStreetMap: the element, its version and the values OSM gave
+    at the last sync (JSON), so a re-sync never overwrites an editor's change."""
+    return [f"ALTER TABLE {LAYER} ADD COLUMN osm TEXT"]
+
+
 #: Statements that take a store from schema version N-1 to N (index N-1).
-MIGRATIONS: Final = (schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6)
+MIGRATIONS: Final = (
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7
+)  # fmt: skip
+SCHEMA_VERSION: Final = len(MIGRATIONS)

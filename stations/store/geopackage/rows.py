@@ -12,7 +12,16 @@ import orjson
 from stations.editing.audit import Action, AuditEntry, out_of_order_of
 from stations.editing.audit import encode as audit_json
 from stations.editing.tokens import Role, Token
-from stations.model import Access, Entry, Kind, OutOfOrder, Station, StationId, Status
+from stations.model import (
+    Access,
+    Entry,
+    Kind,
+    OsmSource,
+    OutOfOrder,
+    Station,
+    StationId,
+    Status,
+)
 from stations.store.geopackage.format import (
     LAYER,
     decode_point,
@@ -26,14 +35,14 @@ from stations.store.writes import Write, audit_values
 _STATION_COLUMNS: Final = (
     "geom, name, kind, address, district_code, amenities, opening_hours, phone, host, status, "
     "access, entry, closed_until, closure_reason, verified_at, last_confirmed_at, out_of_order, "
-    "version, updated_at, id"
+    "osm, version, updated_at, id"
 )
 SELECT_STATIONS: Final = f"SELECT {_STATION_COLUMNS} FROM {LAYER}"
-INSERT_STATION: Final = f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES ({','.join('?' * 20)})"
+INSERT_STATION: Final = f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES ({','.join('?' * 21)})"
 UPDATE_STATION: Final = (
     f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, amenities=?, "
     "opening_hours=?, phone=?, host=?, status=?, access=?, entry=?, closed_until=?, "
-    "closure_reason=?, verified_at=?, last_confirmed_at=?, out_of_order=?, version=?, "
+    "closure_reason=?, verified_at=?, last_confirmed_at=?, out_of_order=?, osm=?, version=?, "
     "updated_at=? WHERE id=?"
 )
 AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record, reports"
@@ -48,13 +57,13 @@ def station_values(write: Write) -> tuple[object, ...]:
             ";".join(d.amenities), d.opening_hours, d.phone, d.host, d.status.value,
             d.access.value, _opt_value(d.entry), _opt_stamp(d.closed_until), d.closure_reason,
             _opt_stamp(d.verified_at), _opt_stamp(d.last_confirmed_at),
-            out_of_order_json(d.out_of_order), write.version, _stamp(write.at),
+            out_of_order_json(d.out_of_order), osm_json(d.osm), write.version, _stamp(write.at),
             write.station_id)  # fmt: skip
 
 
 def row_to_station(row: tuple[object, ...]) -> Station:
     (geom, name, kind, address, district, amenities, hours, phone, host, status, access, entry,
-     closed_until, reason, verified_at, confirmed_at, out_of_order, version, updated_at,
+     closed_until, reason, verified_at, confirmed_at, out_of_order, osm, version, updated_at,
      sid) = row  # fmt: skip
     lon, lat = decode_point(geom)  # type: ignore[arg-type]
     return Station(
@@ -81,6 +90,7 @@ def row_to_station(row: tuple[object, ...]) -> Station:
         out_of_order=out_of_order_of(
             None if out_of_order is None else orjson.loads(str(out_of_order))
         ),
+        osm=None if osm is None else OsmSource.from_json(orjson.loads(str(osm))),
     )
 
 
@@ -148,3 +158,8 @@ def _opt_value(value: StrEnum | None) -> str | None:
 
 def _opt(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+def osm_json(osm: OsmSource | None) -> str | None:
+    """A station's OpenStreetMap source as JSON text, or NULL."""
+    return None if osm is None else orjson.dumps(osm.to_json()).decode()

@@ -14,6 +14,7 @@ from stations.model import (
     Access,
     Entry,
     Kind,
+    OsmSource,
     OutOfOrder,
     Station,
     StationDraft,
@@ -25,22 +26,22 @@ from stations.store.writes import Write
 SELECT_STATIONS: Final = (
     "SELECT id, name, kind, ST_X(geom), ST_Y(geom), address, district_code,"
     " array_to_string(amenities, ';'), opening_hours, phone, host, status, version, updated_at,"
-    " access, entry, closed_until, closure_reason, verified_at, last_confirmed_at, out_of_order"
-    " FROM stations"
+    " access, entry, closed_until, closure_reason, verified_at, last_confirmed_at, out_of_order,"
+    " osm FROM stations"
 )  # amenity codes are [a-z_]+: one joined text reads faster than a text[]
 _POINT: Final = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
 _FIELDS: Final = (
     f"geom = {_POINT}, name = %s, kind = %s, address = %s, district_code = %s,"
     " amenities = %s::text[], opening_hours = %s, phone = %s, host = %s, status = %s,"
     " access = %s, entry = %s, closed_until = %s, closure_reason = %s, verified_at = %s,"
-    " last_confirmed_at = %s, out_of_order = %s::jsonb"
+    " last_confirmed_at = %s, out_of_order = %s::jsonb, osm = %s::jsonb"
 )
 INSERT_STATION: Final = (
     "INSERT INTO stations (geom, name, kind, address, district_code, amenities, opening_hours,"
     " phone, host, status, access, entry, closed_until, closure_reason, verified_at,"
-    " last_confirmed_at, out_of_order, version, updated_at, changed_in, id)"
+    " last_confirmed_at, out_of_order, osm, version, updated_at, changed_in, id)"
     f" VALUES ({_POINT}, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-    " %s::jsonb, %s, %s, %s, %s)"
+    " %s::jsonb, %s::jsonb, %s, %s, %s, %s)"
 )
 UPDATE_STATION: Final = (
     f"UPDATE stations SET {_FIELDS}, version = %s, updated_at = %s, changed_in = %s WHERE id = %s"
@@ -75,6 +76,7 @@ def draft_values(d: StationDraft) -> tuple[object, ...]:
         d.verified_at,
         d.last_confirmed_at,
         _out_of_order_json(d.out_of_order),
+        None if d.osm is None else orjson.dumps(d.osm.to_json()).decode(),
     )
 
 
@@ -91,14 +93,14 @@ def stored_as(write: Write) -> Station:
         (write.station_id, d.name, d.kind, d.lon, d.lat, d.address, d.district_code, amenities,
          d.opening_hours, d.phone, d.host, d.status, write.version, write.at, d.access, d.entry,
          d.closed_until, d.closure_reason, d.verified_at, d.last_confirmed_at,
-         _out_of_order_value(d.out_of_order))
+         _out_of_order_value(d.out_of_order), None if d.osm is None else d.osm.to_json())
     )  # fmt: skip
 
 
 def row_to_station(row: Sequence[Any]) -> Station:
     (sid, name, kind, lon, lat, address, district, amenities, hours, phone, host, status, version,
      updated_at, access, entry, closed_until, reason, verified_at, confirmed_at,
-     out_of_order) = row  # fmt: skip
+     out_of_order, osm) = row  # fmt: skip
     return Station(
         id=StationId(sid),
         name=name,
@@ -121,6 +123,7 @@ def row_to_station(row: Sequence[Any]) -> Station:
         verified_at=None if verified_at is None else verified_at.astimezone(UTC),
         last_confirmed_at=None if confirmed_at is None else confirmed_at.astimezone(UTC),
         out_of_order=out_of_order_of(out_of_order),
+        osm=OsmSource.from_json(osm),
     )
 
 

@@ -146,6 +146,12 @@ def schema_v6() -> list[str]:
     ]
 
 
+def schema_v7() -> list[str]:
+    """Stations imported from OpenStreetMap: the element, its version and the values OSM gave
+    at the last sync, so a re-sync never overwrites an editor's change."""
+    return ["ALTER TABLE stations ADD COLUMN osm jsonb"]
+
+
 #: Statements that take a database from schema version N-1 to N (index N-1).
 MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (
     schema_v1,
@@ -154,6 +160,7 @@ MIGRATIONS: Final[tuple[Callable[[], list[str]], ...]] = (
     schema_v4,
     schema_v5,
     schema_v6,
+    schema_v7,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
