@@ -27,6 +27,7 @@ from api.routes import (
     imports,
     maps,
     meta,
+    ogc,
     pages,
     photos,
     reports,
@@ -97,4 +98,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(admin_page.router)
     app.include_router(docs.router)
+    app.include_router(ogc.router)
     return app

@@ -105,13 +105,21 @@ class OsmSource:
 
     element: str  # "node/123" or "way/456"
     version: int  # the element's version in OpenStreetMap
-    fields: tuple[tuple[str, JsonValue], ...]  # (field, OSM's value as JSON), in field order
+    # (field, OSM's value as JSON has it, a list as a tuple: a station stays hashable)
+    fields: tuple[tuple[str, str | float | int | tuple[str, ...] | None], ...]
+
+    def __post_init__(self) -> None:
+        frozen = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in self.fields)
+        object.__setattr__(self, "fields", frozen)
 
     def value(self, name: str) -> JsonValue:
-        return dict(self.fields)[name]
+        """OSM's value of ``name`` at the last sync, as JSON has it (amenities as a list)."""
+        value = dict(self.fields)[name]
+        return list(value) if isinstance(value, tuple) else value
 
     def to_json(self) -> dict[str, object]:
-        return {"element": self.element, "version": self.version, "fields": dict(self.fields)}
+        fields = {name: self.value(name) for name, _ in self.fields}
+        return {"element": self.element, "version": self.version, "fields": fields}
 
     @staticmethod
     def from_json(value: object) -> OsmSource | None:

@@ -1,5 +1,5 @@
-"""The ``yizhan`` command line: serve, import, export, template, nearest, db, token, map,
-routing.
+"""The ``yizhan`` command line: serve, import, import-osm, export, template, nearest, db, token,
+map, routing.
 
 One module a sub-command: each adds its own sub-parser and runs it; ``common`` holds what they
 share. User mistakes end with one line on stderr and exit status 2, never a traceback.
@@ -11,7 +11,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli import db, export, importing, map_pages, nearest, routing, serve, template, token
+from api.cli import (
+    db,
+    export,
+    import_osm,
+    importing,
+    map_pages,
+    nearest,
+    routing,
+    serve,
+    template,
+    token,
+)
 from api.cli.common import EXIT_USAGE, Parser, Run
 from api.settings import Settings, SettingsError
 from geo.position import InvalidCoordinate
@@ -19,7 +30,7 @@ from stations.amenities import UnknownAmenity
 from stations.errors import YizhanError
 
 # In the order `yizhan --help` lists them.
-_COMMANDS = (serve, importing, export, template, nearest, db, token, map_pages, routing)
+_COMMANDS = (serve, importing, import_osm, export, template, nearest, db, token, map_pages, routing)
 
 
 def build_parser() -> argparse.ArgumentParser:

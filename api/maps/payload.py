@@ -52,8 +52,9 @@ Json = dict[str, Any]
 #: ``access`` indexes ``ACCESSES``, ``entry`` ``ENTRIES`` (null: not recorded); ``verified`` is
 #: the day (Asia/Shanghai, ISO) an editor last confirmed the station on site, or null;
 #: ``closure`` is null or [reopening in ms since the epoch, reopening as page text, reason or
-#: null] for a temporary closure still running when the page was built. Trailing null columns
-#: are left out of a row.
+#: null] for a temporary closure still running when the page was built; ``osm`` is 1 for a
+#: station imported from OpenStreetMap (its popup credits it, as the ODbL asks), else null.
+#: Trailing null columns are left out of a row.
 FIELDS: Final = (
     "id",
     "name",
@@ -73,6 +74,7 @@ FIELDS: Final = (
     "entry",
     "verified",
     "closure",
+    "osm",
 )
 KINDS: Final = (Kind.LOVE_STATION, Kind.SERVICE_POINT)  # a row's ``kind`` indexes this
 ACCESSES: Final = tuple(Access)  # a row's ``access`` indexes this
@@ -81,7 +83,7 @@ COORD_DECIMALS: Final = 6  # about 0.1 m, finer than any station position we hol
 #: Coverage offsets are integers in this unit: 1e-8 degree is about 1 mm.
 COVERAGE_UNIT_DEG: Final = 1e-8
 NEAREST_K: Final = 5  # stations the "nearest to me" list shows, the API's default k
-DATA_VERSION: Final = 3  # bump when FIELDS or the object's shape changes
+DATA_VERSION: Final = 4  # bump when FIELDS or the object's shape changes
 JPEG_DATA_URI: Final = "data:image/jpeg;base64,"
 _JPEG_START: Final = b"\xff\xd8\xff"
 
@@ -251,6 +253,7 @@ def station_rows(
             None if s.entry is None else entry_index[s.entry],
             verified_day(s),
             closure(s, lang=lang, now=now),
+            None if s.osm is None else 1,
         )
         for i, s in enumerate(stations)
     ]

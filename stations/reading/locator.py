@@ -99,14 +99,19 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
-    """A listing filter; ``bbox`` is (min_lon, min_lat, max_lon, max_lat) in degrees and
-    may cross the antimeridian (min_lon > max_lon), in ``crs``. ``district`` is an adcode prefix."""
+    """A listing filter; ``bbox`` is (min_lon, min_lat, max_lon, max_lat) in degrees, edges
+    included, and may cross the antimeridian (min_lon > max_lon), in ``crs``. ``amenities``
+    must all be working; empty ``kinds``/``access`` filter nothing. ``district`` is an adcode
+    prefix (``GET /v1/stations``), ``district_code`` a whole adcode (OGC API's property
+    equality)."""
 
     bbox: tuple[float, float, float, float] | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84  # the system ``bbox`` is given in
     amenities: tuple[str, ...] = ()
     kinds: frozenset[Kind] = frozenset()
+    access: frozenset[Access] = frozenset()
     district: str | None = None
+    district_code: str | None = None
     limit: int = 100
     offset: int = 0
 
@@ -120,8 +125,8 @@ class Page:
 def list_stations(catalog: Catalog, query: ListQuery) -> Page:
     """Visible stations passing every filter, ordered by id, one page of them."""
     keep = np.ones(len(catalog), dtype=bool)
-    if query.amenities or query.kinds:
-        keep &= catalog.selection(mask_of(query.amenities), query.kinds).mask
+    if query.amenities or query.kinds or query.access:
+        keep &= catalog.selection(mask_of(query.amenities), query.kinds, query.access).mask
     if query.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = query.bbox
         lon, lat = catalog.coordinates(query.crs)
@@ -133,6 +138,9 @@ def list_stations(catalog: Catalog, query: ListQuery) -> Page:
     if query.district:
         prefix = query.district
         keep &= np.array([s.district_code.startswith(prefix) for s in catalog.visible], bool)
+    if query.district_code is not None:
+        code = query.district_code
+        keep &= np.array([s.district_code == code for s in catalog.visible], bool)
     positions = np.flatnonzero(keep)
     chosen = positions[query.offset : query.offset + query.limit].tolist()
     return Page([(p, catalog.visible[p]) for p in chosen], matched=int(positions.size))

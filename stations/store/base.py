@@ -15,6 +15,9 @@ from stations.reports import SUMMARY_WINDOW, Report, ReportDraft
 from stations.store.photos import PhotoStore
 from stations.store.reports import ReportReader
 
+#: What a draft writes over the stored station (None: a new one); None: leave it as it is.
+Merge = Callable[[Station | None, StationDraft], StationDraft | None]
+
 
 class Outcome(StrEnum):
     CREATED = "created"
@@ -123,11 +126,14 @@ class StationStore(PhotoStore, ReportReader, Protocol):
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
         actor: str = "cli",
+        merge: Merge | None = None,
     ) -> ImportCounts:
         """Create or update every draft in one transaction (upsert by id; a draft without id is
         created with a new one), each change with its audit row. ``dry_run`` computes the same
         counts and writes nothing. ``progress`` is called with the number of drafts handled
-        since its last call."""
+        since its last call. ``merge(current, draft)``, when given, decides inside the
+        transaction what each draft writes over the station as stored there (None: nothing),
+        so no write made after the caller read the store is overwritten."""
         ...
 
     def create(self, draft: StationDraft, *, actor: str) -> Station:

@@ -43,7 +43,7 @@ from stations.reports import (
     ReportStatus,
     Resolution,
 )
-from stations.store.base import ImportCounts, Outcome, SaveResult
+from stations.store.base import ImportCounts, Merge, Outcome, SaveResult
 
 CHUNK: Final = 1000  # drafts an import reads and writes at a time, and per progress report
 
@@ -182,9 +182,14 @@ class ImportPlan:
     included), and the rows to write, sent a chunk at a time."""
 
     def __init__(
-        self, writer: Writer, drafts: Sequence[StationDraft], actor: str, at: datetime
+        self,
+        writer: Writer,
+        drafts: Sequence[StationDraft],
+        actor: str,
+        at: datetime,
+        merge: Merge | None = None,
     ) -> None:
-        self.writer, self.actor, self.at = writer, actor, at
+        self.writer, self.actor, self.at, self.merge = writer, actor, at, merge
         self.known: dict[StationId, Station] = {}
         self.pending: list[Write] = []
         named = Counter(d.id for d in drafts if d.id is not None)
@@ -200,6 +205,11 @@ class ImportPlan:
 
     def plan(self, draft: StationDraft) -> SaveResult:
         current = self.known.get(draft.id) if draft.id is not None else None
+        if self.merge is not None:
+            merged = self.merge(current, draft)
+            if merged is None:
+                return SaveResult(draft.id or StationId(""), Outcome.UNCHANGED)
+            draft = merged
         if current is None:
             write = creation(draft.id or new_id(), draft, Action.IMPORT, self.actor, self.at)
         else:
@@ -235,10 +245,11 @@ class WritingStore(ABC):
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
         actor: str = "cli",
+        merge: Merge | None = None,
     ) -> ImportCounts:
         counts = ImportCounts()
         with self._writing(commit=not dry_run) as writer:
-            plan = ImportPlan(writer, drafts, actor, now_ms())
+            plan = ImportPlan(writer, drafts, actor, now_ms(), merge)
             for start in range(0, len(drafts), CHUNK):
                 chunk = drafts[start : start + CHUNK]
                 plan.load(chunk)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -23,7 +23,7 @@ from api.maps.publish import publish
 from api.maps.texts import TEXT, Tiles
 from geo.crs import CoordinateSystem, from_wgs84
 from stations.amenities import BY_CODE
-from stations.model import Kind, Station, Status
+from stations.model import Kind, OsmSource, Station, Status
 from stations.store.geopackage.store import GeoPackageStore
 from tests.api.chromium import CHROMIUM_ARGS, launched_chromium
 from tests.api.stores import open_client
@@ -278,6 +278,8 @@ def test_a_closed_station_with_a_broken_amenity_and_a_photo(
     working = make_station(2, amenities=("water", "heating"))
     # Closed when the page was built, open again by the time it is viewed.
     reopened = make_station(3, closed_until=now - timedelta(hours=1), closure_reason="停电")
+    # Imported from OpenStreetMap: its popup credits OSM, as the ODbL asks.
+    reopened = replace(reopened, osm=OsmSource("node/1", 1, (("name", reopened.name),)))
     thumb = thumbnail()
     v = visit(
         published(tmp_path, [closed, working, reopened], photos={closed.id: thumb}, now=built)
@@ -302,6 +304,7 @@ def test_a_closed_station_with_a_broken_amenity_and_a_photo(
     assert popup.locator(".yz-verified").text_content() == "已核实 2026-11-30"
     popup_text = popup.text_content() or ""
     assert "户外劳动者" in popup_text and "扫码进入" in popup_text
+    assert popup.locator(".yz-source").count() == 0  # not from OpenStreetMap
     img = popup.locator("img.yz-photo")
     img.evaluate("node => node.decode()")
     assert img.evaluate("node => [node.naturalWidth, node.naturalHeight]") == [
@@ -316,6 +319,8 @@ def test_a_closed_station_with_a_broken_amenity_and_a_photo(
     click_station(v, reopened.id)
     assert v.page.locator(".yz-popup .yz-closure").count() == 0
     assert v.page.locator(".yz-popup img").count() == 0
+    assert v.page.locator(".yz-popup .yz-source").text_content() == text["osm_source"]
+    assert "© OpenStreetMap 贡献者" in text["osm_source"]
 
     # The filter counts working amenities: heating out of order does not qualify a station.
     v.page.check(".yz-filter input[value=heating]")

@@ -279,6 +279,7 @@
       if (row[F.verified]) {
         box.appendChild(el("p", "yz-verified", fill(T.verified, { date: row[F.verified] })));
       }
+      if (row[F.osm]) { box.appendChild(el("p", "yz-source", T.osm_source)); }
       var nav = el("p", "yz-nav");
       navLinks(row).forEach(function (a) { nav.appendChild(a); });
       box.appendChild(nav);

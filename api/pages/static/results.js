@@ -144,6 +144,8 @@
     }
     var reports = reportList(props.rider_reports);
     if (reports) { item.appendChild(reports); }
+    // Imported from OpenStreetMap: its licence (ODbL) asks for the credit where it is shown.
+    if (props.attribution) { item.appendChild(el("p", "source", R.t("osm_credit"))); }
     item.appendChild(actions(props, onReport));
     return item;
   }

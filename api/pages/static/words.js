@@ -62,6 +62,8 @@
     distance_km: ["{n} 公里", "{n} km"],
     ride_estimate: ["约 {n} 分钟 · 按电动车 15 km/h 估算", "≈ {n} min · estimate at 15 km/h"],
     ride: ["骑行约 {n} 分钟", "{n} min by e-bike"],
+    osm_credit: ["数据来自 OpenStreetMap · © OpenStreetMap 贡献者",
+      "Data from OpenStreetMap · © OpenStreetMap contributors"],
     ride_server_estimate: ["约 {n} 分钟 · 估算", "≈ {n} min · estimate"],
     ride_note_routed: [
       "骑行时间按路网计算（电动车 {speed} km/h），“营业中”指到达时仍营业。道路数据 © OpenStreetMap 贡献者。",
