@@ -25,10 +25,12 @@ What it does, loopback only and for a fixed time:
 3. Checks one answer of each (same ids), then for 1 and 64 concurrent keep-alive connections
    runs a short warm-up and a measured run of ``--seconds`` against each server, with the rider
    position varying per request (``--positions`` riders near city centres, cycled; k=5,
-   ``amenities=microwave,phone_charging``).
+   ``amenities=microwave,phone_charging``). Both servers' event loop and HTTP parser are
+   printed (uvloop + httptools when installed: both use ``yizhan serve``'s code).
 4. Prints requests/s, p50/p90/p99 latency, errors, bytes per response, the CPU the server and
-   the load generator used, and the ratio Yizhan / ceiling; then the targets: Yizhan ≥ 70 % of
-   the ceiling's requests/s, and p99 ≤ 25 ms at 64 connections.
+   the load generator used, and the ratio Yizhan / ceiling; then the targets (issue 16):
+   Yizhan ≥ 75 % of the ceiling's requests/s in every cell, and its p99 at 64 connections
+   ≤ 1.3× the ceiling's.
 
 The load generator is wrk (Debian's package; the script installs it with ``apt-get install -y
 wrk`` when it is missing and it runs as root, or says how), one thread, with a Lua script that
@@ -45,8 +47,8 @@ most one core, so the generator does not compete with it; with ``--workers 2`` t
 want both cores and every cycle the generator (or any other process) uses is taken from them:
 the 2-worker figures are a lower bound for a machine whose load comes from elsewhere. The
 generator is closed-loop (each connection sends its next request when the answer arrives), so
-at C connections the mean latency is C / throughput (Little's law): at 64 connections a
-p99 ≤ 25 ms needs well over 64 / 0.025 s = 2,560 requests/s. This is a script, not a test:
+at C connections the mean latency is C / throughput (Little's law): the latency targets are
+therefore ratios to the ceiling measured in the same cell. This is a script, not a test:
 figures depend on the machine and on what else runs on it.
 """
 
@@ -57,6 +59,7 @@ import asyncio
 import http.client
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -105,8 +108,9 @@ def _bind_tcp_socket(self):
 
 uvicorn.config.Config.bind_socket = _bind_tcp_socket
 """
-P99_TARGET_MS = 25.0
-RATIO_TARGET = 0.70
+#: Issue 16: Yizhan's p99 at 64 connections within 1.3× the ceiling's, and ≥ 75 % of its req/s.
+P99_RATIO_TARGET = 1.3
+RATIO_TARGET = 0.75
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,6 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ) as ceiling,
             ):
                 row("both servers ready", f"{time.perf_counter() - t0:8.1f} s")
+                for server in (yizhan, ceiling):
+                    row(f"{server.name}'s HTTP stack", "", http_stack_of(server))
                 row("one answer of each", "", check_answers(yizhan, ceiling, paths[0]))
                 print_header(client)
                 for connections in conns_list:
@@ -586,6 +592,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def http_stack_of(server: Server) -> str:
+    """The event loop and HTTP parser the server said it serves with (``yizhan serve`` prints
+    them at start, for the ceiling too: it runs the same serving code)."""
+    found = re.search(r"HTTP stack: (.+)", server.log.read_text(errors="replace"))
+    return found.group(1).strip() if found else "not reported"
+
+
 def report(cells: list[Cell], client: str, conns_list: list[int], *, patched: bool) -> None:
     print(f"\n== Results ({client}, keep-alive, loopback; latency in ms)")
     print_header(client)
@@ -605,16 +618,19 @@ def report(cells: list[Cell], client: str, conns_list: list[int], *, patched: bo
             )
     high = max(conns_list)
     for (server, workers, conns), cell in by_key.items():
-        if server == "yizhan" and conns == high:
-            p99 = cell.load.p99_ms
+        ceiling = by_key.get(("ceiling", workers, conns))
+        if server == "yizhan" and conns == high and ceiling is not None:
+            p99, ceiling_p99 = cell.load.p99_ms, ceiling.load.p99_ms
+            ratio = p99 / ceiling_p99
             row(
-                f"Yizhan p99 at {conns} connections, --workers {workers}",
-                f"{p99:8.1f} ms",
-                "MET"
-                if p99 <= P99_TARGET_MS
-                else f"NOT MET (target ≤ {P99_TARGET_MS:g} ms; "
-                f"Little: {conns} conns / {cell.load.rps:,.0f} req/s = "
-                f"{conns / cell.load.rps * 1e3:.1f} ms mean)",
+                f"Yizhan p99 / ceiling p99 at {conns} conn, --workers {workers}",
+                f"{ratio:7.2f}×",
+                f"{p99:.1f} / {ceiling_p99:.1f} ms: "
+                + (
+                    "MET"
+                    if ratio <= P99_RATIO_TARGET
+                    else f"NOT MET (target ≤ {P99_RATIO_TARGET}×)"
+                ),
             )
     if not patched and any(
         c.workers > 1 and c.connections == 1 and 35 < c.load.p50_ms < 60 for c in cells

@@ -45,6 +45,21 @@ _MAX_QUICK_DEATHS: Final = 5
 _STOP_GRACE_S: Final = 10.0
 
 
+def http_stack() -> str:
+    """The event loop and HTTP parser uvicorn's "auto" choices pick here: uvloop and httptools
+    when installed (pyproject.toml installs both), else asyncio and h11."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def found(name: str) -> str | None:
+        try:
+            __import__(name)
+            return f"{name} {version(name)}"
+        except (ImportError, PackageNotFoundError):
+            return None
+
+    return f"{found('uvloop') or 'asyncio'} + {found('httptools') or 'h11'}"
+
+
 def uvicorn_options(limits: ServerLimits) -> dict[str, Any]:
     """Options shared by every way of serving (the HTTP benchmark's ceiling uses them too)."""
     return {
@@ -66,6 +81,7 @@ def serve(host: str, port: int, workers: int, app: str = APP) -> int:
     bad one raises SettingsError before anything listens)."""
     limits = server_limits(Settings.from_env(), raise_fd_limit())  # workers inherit the rlimit
     print(f"Limits: {limits.describe()}", file=sys.stderr)
+    print(f"HTTP stack: {http_stack()}", file=sys.stderr)
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, **uvicorn_options(limits))
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -252,6 +253,8 @@ def test_serve_with_two_workers_converges_within_a_second(
         while server.text_log().count("Application startup complete") < 2:
             assert time.monotonic() < deadline, server.text_log()
             time.sleep(0.05)
+        # The event loop and parser uvicorn picks: libuv's and llhttp's (pyproject installs them).
+        assert re.search(r"HTTP stack: uvloop [\d.]+ \+ httptools [\d.]+", server.text_log())
         port = int(server.url.rsplit(":", 1)[1])
         # Open keep-alive connections together until both workers hold some of them.
         pinned: list[Pinned] = []
