@@ -9,6 +9,7 @@ from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from api.instants import utc_text
@@ -88,6 +89,49 @@ def nearest_collection(
     }
 
 
+def nearest_json(
+    matches: Sequence[Match], origin: LonLat, crs: CoordinateSystem, at: datetime
+) -> bytes:
+    """``orjson.dumps(nearest_collection(...))``, byte for byte, without building it: what does
+    not depend on the request (each station's feature up to its properties, in each coordinate
+    system) is encoded once per station version (``_StationView.head``); a request encodes only
+    what depends on it (distance, bearing, open status, reports, links) and splices the pieces.
+    tests/api/test_presenter_bytes.py holds it to the dict form over a table of queries."""
+    rider = _RiderLinks(origin)
+    features = []
+    for match in matches:
+        station = match.station
+        view = _view(station)
+        status = match.hours
+        ask = orjson.dumps(
+            {
+                "distance_m": round(match.distance_m, 3),
+                "bearing_deg": round(match.bearing_deg, 2),
+                "open_status": status.state.value,
+                "next_change": None
+                if status.next_change is None
+                else status.next_change.isoformat(),
+                "rider_reports": _reports(station),
+                "links": rider.route_links(view),
+            }
+        )
+        # head ends inside the properties object; ask's "{" gives way to the comma.
+        features.append(view.head(crs) + b"," + ask[1:] + b"}")
+    shell = orjson.dumps(
+        {
+            "type": "FeatureCollection",
+            "coordinate_system": crs.value,
+            "query": {"origin": list(_point_in(origin.lon, origin.lat, crs)), "at": at.isoformat()},
+            "numberReturned": len(features),
+            "features": [],
+        }
+    )
+    return shell[: -len(_EMPTY_TAIL)] + b"[" + b",".join(features) + b"]}"
+
+
+_EMPTY_TAIL: Final = b"[]}"
+
+
 def timed_collection(
     answer: TimedAnswer, origin: LonLat, crs: CoordinateSystem, at: datetime
 ) -> Json:
@@ -115,17 +159,17 @@ def timed_collection(
     return collection
 
 
-def nearest_collections(
+def nearest_jsons(
     matches: Sequence[Sequence[Match]],
     origin_lon: NDArray[np.float64],
     origin_lat: NDArray[np.float64],
     crs: CoordinateSystem,
     at: datetime,
-) -> list[Json]:
-    """``nearest_collection`` for each rider of a batch (origins in WGS-84), in input order:
-    the very function the single query uses, so each document is the single answer."""
+) -> list[bytes]:
+    """``nearest_json`` for each rider of a batch (origins in WGS-84), in input order: the very
+    function the single query uses, so each document is the single answer."""
     return [
-        nearest_collection(found, LonLat(lon, lat), crs, at)
+        nearest_json(found, LonLat(lon, lat), crs, at)
         for found, lon, lat in zip(matches, origin_lon.tolist(), origin_lat.tolist(), strict=True)
     ]
 
@@ -160,9 +204,13 @@ def listing_collection(
 
 
 def _feature(station: Station, coords: tuple[float, float], props: Json) -> Json:
+    return _feature_of(station.id, coords, props)
+
+
+def _feature_of(station_id: str, coords: tuple[float, float], props: Json) -> Json:
     return {
         "type": "Feature",
-        "id": station.id,
+        "id": station_id,
         "geometry": {"type": "Point", "coordinates": [coords[0], coords[1]]},
         "properties": props,
     }
@@ -286,6 +334,17 @@ class _StationView(NamedTuple):
     positions: dict[CoordinateSystem, tuple[float, float]]  # rounded, per coordinate system
     amap_to: str  # Amap's ``to`` parameter, as the link writes it
     baidu_destination: str  # Baidu's ``destination`` parameter, as the link writes it
+    heads: dict[CoordinateSystem, bytes]  # filled by ``head``, once per coordinate system
+
+    def head(self, crs: CoordinateSystem) -> bytes:
+        """The station's feature encoded up to the last of its own properties: ``{"type":
+        "Feature","id":…,"geometry":…,"properties":{…`` with neither closing brace."""
+        head = self.heads.get(crs)
+        if head is None:
+            station_id = self.properties["id"]
+            whole = orjson.dumps(_feature_of(station_id, self.positions[crs], self.properties))
+            head = self.heads[crs] = whole[:-2]
+        return head
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -302,6 +361,7 @@ def _view(station: Station) -> _StationView:
         },
         amap_to=_query(("to", f"{at.amap}%2C{name}")),
         baidu_destination=_query(("destination", f"latlng%3A{at.baidu}%7Cname%3A{name}")),
+        heads={},
     )
 
 

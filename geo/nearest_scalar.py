@@ -122,12 +122,15 @@ class ScalarIndex:
         mask_fraction: float | None = None,
         max_distance_m: float | None = None,
         accept: Callable[[int], bool] | None = None,
+        admit: Callable[[NDArray[np.intp]], NDArray[np.bool_]] | None = None,
     ) -> list[Hit]:
         """The k nearest points to (lon, lat) (fewer if fewer qualify), nearest first, ties by
         position.
 
-        ``mask`` (bool per point) and ``accept`` (called with a position, only for points that
-        would otherwise enter the answer, nearest first) both exclude points; ``mask_fraction``
+        ``mask`` (bool per point), ``accept`` (called with a position, only for points that
+        would otherwise enter the answer, nearest first) and ``admit`` (called once per batch
+        of candidates with their positions, answering a bool each, before any geodesic is
+        computed for them) all exclude points; ``mask_fraction``
         (the share of true values in ``mask``, counted if not given) sizes the first candidate
         batch. ``max_distance_m`` keeps points at most that many metres away (inclusive).
         Distances are geodesic metres on the WGS-84 ellipsoid.
@@ -151,8 +154,9 @@ class ScalarIndex:
             chords, found = self._tree.query(origin, k=fetch, distance_upper_bound=chord_limit)
             chord_list: list[float] = chords.reshape(-1).tolist()
             pos_list: list[int] = found.reshape(-1).tolist()
+            admitted = self._admitted(found.reshape(-1), admit)
             # One loop, no calls but the geodesic: it runs ~10 times per query on the hot path.
-            for chord, pos in zip(chord_list, pos_list, strict=True):
+            for i, (chord, pos) in enumerate(zip(chord_list, pos_list, strict=True)):
                 if chord > stop_chord:
                     return self._hits(best)
                 if pos == size:  # the tree's "no more points within the limit"
@@ -160,6 +164,8 @@ class ScalarIndex:
                 # A larger query may list points at equal chord in another order, so a refetch
                 # skips what was considered by position, not by rank.
                 if (done is not None and pos in done) or (mask is not None and not mask[pos]):
+                    continue
+                if admitted is not None and not admitted[i]:
                     continue
                 azimuth, _back, distance = inverse(lon_deg, lat_deg, lon_list[pos], lat_list[pos])
                 if max_distance_m is not None and distance > max_distance_m:
@@ -178,6 +184,24 @@ class ScalarIndex:
                 return self._hits(best)
             done = set(pos_list) if done is None else done.union(pos_list)
             fetch *= 4
+
+    def _admitted(
+        self,
+        found: NDArray[np.intp],
+        admit: Callable[[NDArray[np.intp]], NDArray[np.bool_]] | None,
+    ) -> list[bool] | None:
+        """``admit``'s verdict on each candidate of a batch (the tree's "no more" marker, past
+        the last point, counts as admitted: the loop stops there), in answer positions."""
+        if admit is None:
+            return None
+        real = found < self._size
+        positions = found[real]
+        if self._position_array is not None:
+            positions = self._position_array[positions]
+        verdicts = np.ones(found.shape, dtype=bool)
+        verdicts[real] = admit(positions)
+        out: list[bool] = verdicts.tolist()
+        return out
 
     def _hits(self, best: list[tuple[float, int, float]]) -> list[Hit]:
         return [

@@ -102,7 +102,7 @@ class Hours:
     caches are plain dicts, and a race only computes an entry twice.
     """
 
-    __slots__ = ("_holidays", "_memo", "_plain", "text")
+    __slots__ = ("_day_by_day", "_holidays", "_memo", "_plain", "text")
 
     def __init__(self, text: str | None) -> None:
         self.text = text if text and text.strip() else None  # blank is "nothing recorded"
@@ -113,6 +113,7 @@ class Hours:
         # calendar). Parsed hours are shared by every station with the same text, so one
         # memo serves them all.
         self._memo: tuple[datetime, datetime, HoursStatus] | None = None
+        self._day_by_day = False
         if self.text is None:
             return
         try:
@@ -120,6 +121,10 @@ class Hours:
         except ParserError as exc:
             raise InvalidOpeningHours(f"invalid opening_hours {self.text!r}: {exc}") from exc
         evaluated = bare_comments_unknown(self.text)  # the text the library evaluates
+        # With a fallback rule (``||``) the library's next_change ends at the day's last range
+        # ("Mo-Fr 08:00-18:00 || …" from 18:00 gives None, not 08:00 the next morning): its
+        # answer is trusted only up to midnight, and the search goes on day by day.
+        self._day_by_day = "||" in evaluated
         try:
             plain = compile_text(evaluated)
         except ParserError as exc:
@@ -184,12 +189,14 @@ class Hours:
         local = _shanghai_wall_clock(at)
         state = self.state(at)
         limit = local + HORIZON
-        if self._plain is not None:
+        if self._plain is not None and self._day_by_day:
+            change = _next_change_by_day(self._plain, local, state, limit)
+        elif self._plain is not None:
             change = self._plain.next_change(local)
         elif self._holidays is None:
             change = None
         else:
-            change = _next_change(self._holidays, local, state, limit)
+            change = _next_change(self._holidays, local, state, limit, by_day=self._day_by_day)
         start = local.replace(tzinfo=SHANGHAI)
         if change is None or change > limit:
             # "No change within the horizon" (24/7, nothing recorded) is reused for an hour:
@@ -208,15 +215,41 @@ def _parse_shared(text: str | None) -> Hours:
     return Hours(text)
 
 
-def _next_change(
-    holidays: HolidayRewrite, t: datetime, state: Openness, limit: datetime
+def _next_change_by_day(
+    hours: _oh.OpeningHours, t: datetime, state: Openness, limit: datetime
 ) -> datetime | None:
-    """Step from change to change; a rewrite is only trusted on days that share its key."""
+    """The first instant after naive Shanghai time ``t`` (before ``limit``) whose state is not
+    ``state``, asking the library for changes within one day at a time (see Hours.__init__)."""
+    while t < limit:
+        midnight = datetime.combine(t.date() + _ONE_DAY, time())
+        change = hours.next_change(t)
+        if change is not None and t < change <= midnight:
+            return change
+        if midnight >= limit:
+            return None
+        if _OPENNESS[hours.state(midnight)[0]] is not state:
+            return midnight
+        t = midnight
+    return None
+
+
+def _next_change(
+    holidays: HolidayRewrite,
+    t: datetime,
+    state: Openness,
+    limit: datetime,
+    *,
+    by_day: bool = False,
+) -> datetime | None:
+    """Step from change to change; a rewrite is only trusted on days that share its key (and,
+    ``by_day``, a library's answer only up to midnight)."""
     while t < limit:
         day = holidays.day(t.date())
         if _agreed(day.variants, t) is not state:
             return t
         changes = [c for v in day.variants if (c := v.next_change(t)) is not None and c > t]
+        if by_day:
+            changes.append(datetime.combine(t.date() + _ONE_DAY, time()))
         candidate = min([limit, *changes])
         run_end = _run_end(holidays, t.date(), day.key, candidate.date())
         t = min(candidate, run_end)

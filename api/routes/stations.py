@@ -28,8 +28,8 @@ from api.params.listing import ListParams
 from api.params.nearest import NearestParams
 from api.presenter import (
     listing_collection,
-    nearest_collection,
-    nearest_collections,
+    nearest_json,
+    nearest_jsons,
     station_feature,
     timed_collection,
 )
@@ -86,7 +86,7 @@ nearest_router = _courier_router()
     response_model=StationCollection,
     openapi_extra={"parameters": query_parameters(NearestParams)},
 )
-async def find_nearest_stations(request: Request) -> GeoJSONResponse:
+async def find_nearest_stations(request: Request) -> Response:
     """Stations near a position, nearest first (geodesic distance, ties by id)."""
     q = _nearest_params(request)
     catalog: Catalog = request.app.state.live.catalog
@@ -98,7 +98,7 @@ async def find_nearest_stations(request: Request) -> GeoJSONResponse:
         timed = await run_in_threadpool(_timed_answer, catalog, origin, q.crs, query, routing)
         return GeoJSONResponse(timed)
     matches = find_nearby(catalog, origin, query)
-    return GeoJSONResponse(nearest_collection(matches, origin, q.crs, query.at))
+    return Response(nearest_json(matches, origin, q.crs, query.at), media_type=GEOJSON)
 
 
 @nearest_router.api_route(
@@ -204,8 +204,7 @@ def _batch_step(
 ) -> bytes:
     """The riders' FeatureCollections, comma-separated JSON."""
     matches = find_nearby_many(catalog, lon, lat, query)
-    documents = nearest_collections(matches, lon, lat, crs, query.at)
-    return b",".join(orjson.dumps(d) for d in documents)
+    return b",".join(nearest_jsons(matches, lon, lat, crs, query.at))
 
 
 @router.get(

@@ -81,8 +81,25 @@ class ReportedClosed:
     def status(self, at: datetime) -> HoursStatus:
         until = self.rule.closed_until(self.signals, at)
         if until is None:
-            return self.below.status(at)
+            below = self.below.status(at)
+            # Asked about an instant before some of the reports (an open_at in the past): the
+            # state changes when enough of them have arrived, if the hours do not change first.
+            starts = self._reported_after(at)
+            if starts is not None and (below.next_change is None or starts < below.next_change):
+                return HoursStatus(below.state, starts)
+            return below
+        # Reports after ``at`` (again: a past instant) may keep it reported closed for longer.
+        while (later := self.rule.closed_until(self.signals, until)) is not None:
+            until = later
         return HoursStatus(Openness.REPORTED_CLOSED, until)
+
+    def _reported_after(self, at: datetime) -> datetime | None:
+        """The first instant after ``at`` at which the reports make the station reported
+        closed (a report's arrival), or None."""
+        for signal in sorted(self.signals, key=lambda s: s.at):
+            if signal.at > at and self.rule.closed_until(self.signals, signal.at) is not None:
+                return signal.at
+        return None
 
 
 #: What answers "open at t?" for a station: its hours, maybe behind a closure, maybe behind

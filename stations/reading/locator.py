@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from geo.crs import CoordinateSystem
 from geo.position import LonLat
 from stations.amenities import mask_of
-from stations.hours import HoursStatus, Openness
+from stations.hours import HoursStatus
 from stations.model import COURIER_ACCESS, Access, Kind, Station
 from stations.reading.catalog import Catalog
+from stations.reading.open_table import open_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +76,13 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
     ``query.open_at``; nearest first by geodesic distance, ties by id. Empty catalog: []."""
     space = catalog.search_space(query.amenities, query.kinds, query.access, query.verified_since)
     open_at = query.open_at
+    admit = None
+    if open_at is not None:
+        table = open_table(catalog)
 
-    def is_open(position: int) -> bool:
-        assert open_at is not None
-        return catalog.hours[position].state(open_at) is Openness.OPEN
+        def admit(positions: NDArray[np.intp]) -> NDArray[np.bool_]:
+            assert open_at is not None
+            return table.open_at(positions, open_at)
 
     hits = space.index.nearest(
         origin.lon,
@@ -86,7 +91,7 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
         mask=space.mask,
         mask_fraction=space.mask_fraction,
         max_distance_m=query.radius_m,
-        accept=None if open_at is None else is_open,
+        admit=admit,
     )
     visible, hours, at = catalog.visible, catalog.hours, query.at
     return [

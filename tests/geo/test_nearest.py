@@ -561,6 +561,29 @@ def test_accept_matches_oracle_and_is_asked_only_about_contenders(
             answer = sorted([*answer, entry])[: case.k]
 
 
+@PROPERTY
+@given(masked(), st.data())
+def test_admit_matches_oracle_and_sees_each_batch_once(
+    drawn: tuple[Case, NDArray[np.bool_]], data: st.DataObject
+) -> None:
+    """``admit`` (a batch verdict before any geodesic) keeps exactly the points ``accept``
+    would: the answer is the oracle's over the admitted points, order and ties included."""
+    case, mask = drawn
+    assume(not has_chord_ties(case))
+    n = len(case.lon)
+    verdicts = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    batches: list[NDArray[np.intp]] = []
+
+    def admit(positions: NDArray[np.intp]) -> NDArray[np.bool_]:
+        batches.append(positions.copy())
+        return verdicts[positions]
+
+    hits = index_of(case).nearest(case.q_lon, case.q_lat, case.k, mask=mask, admit=admit)
+    dist = case.oracle_m
+    assert_matches_oracle(hits, oracle_nearest(dist, case.k, keep=mask & verdicts), dist)
+    assert all(b.size and b.min() >= 0 and b.max() < n for b in batches if b.size)
+
+
 def test_accept_is_called_far_fewer_times_than_there_are_points() -> None:
     rng = np.random.default_rng(11)
     n = 20_000

@@ -511,3 +511,11 @@ def test_equal_texts_are_equal_hours() -> None:
     assert Hours.parse("24/7") != Hours.parse("Mo-Su 00:00-24:00")
     assert Hours.parse("") == Hours.parse(None)
     assert repr(Hours.parse("24/7")) == "Hours.parse('24/7')"
+
+
+def test_a_fallback_rule_still_names_the_next_morning() -> None:
+    """The library's next_change for a text with ``||`` ends at the day's last range; the
+    search goes on day by day, so the next change is the next opening, not "none"."""
+    hours = Hours.parse('Mo-Fr 08:00-18:00 || "by appointment"')
+    assert hours.status(sh(2025, 12, 31, 18)) == HoursStatus(CLOSED, sh(2026, 1, 1, 8))
+    assert hours.state(sh(2026, 1, 1, 8)) is OPEN

@@ -1,0 +1,112 @@
+"""Whether stations are open at an instant, as array lookups: what "open now" / ``open_at``
+filtering asks of every candidate of a nearest search.
+
+Stations share a few distinct schedules (``Catalog.hours``: parsed hours shared by every
+station with the same text; a closure or riders' reports make a station's own). For each
+distinct schedule the table keeps its OPEN intervals over a rolling window (a day back, eight
+ahead of the instant first asked; China's holiday breaks included, since the intervals are
+walked from the schedule's own ``status``: ``stations.reading.intervals``). Asking about a batch
+of stations is then a gather of their schedules and one bisection per distinct schedule among
+them, not an opening-hours evaluation per station. An instant outside a schedule's window moves
+that window (the horizon rolls).
+
+Identical to ``schedule.state(at) is Openness.OPEN`` by construction (an interval starts and
+ends exactly where the state changes); tests/stations/test_open_table.py checks it over every
+hours text of the suite and 10,000 random instants.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stations.reading.catalog import Catalog, Schedule
+from stations.reading.intervals import open_intervals
+
+#: The window of each schedule's intervals: from a day before the instant that built it to
+#: eight days after (an answer's instants are "now" or a rider's near future).
+BEHIND: Final = timedelta(days=1)
+AHEAD: Final = timedelta(days=8)
+
+
+class _Window(NamedTuple):
+    start_s: float  # POSIX seconds: the window covers [start_s, end_s)
+    end_s: float
+    opens: list[float]  # OPEN intervals [opens[i], closes[i]), in time order
+    closes: list[float]
+
+
+class OpenTable:
+    """Open-at lookups for the stations of ``schedules`` (one per position, as
+    ``Catalog.hours``). Safe to share between threads: a race only builds a window twice."""
+
+    def __init__(self, schedules: Sequence[Schedule]) -> None:
+        number: dict[int, int] = {}  # id(schedule) → its distinct number
+        distinct: list[Schedule] = []
+        ids = np.empty(len(schedules), dtype=np.int64)
+        for position, schedule in enumerate(schedules):
+            n = number.get(id(schedule))
+            if n is None:
+                n = number[id(schedule)] = len(distinct)
+                distinct.append(schedule)
+            ids[position] = n
+        self.schedule_ids: NDArray[np.int64] = ids
+        self._distinct = distinct
+        self._windows: list[_Window | None] = [None] * len(distinct)
+
+    @property
+    def distinct(self) -> int:
+        return len(self._distinct)
+
+    def open_at(self, positions: NDArray[np.intp], at: datetime) -> NDArray[np.bool_]:
+        """Whether each station at ``positions`` is OPEN at the aware instant ``at``."""
+        ids = self.schedule_ids[positions]
+        if ids.size == 0:
+            return np.zeros(0, dtype=bool)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        t = at.timestamp()
+        verdicts = np.fromiter(
+            (self._open(int(n), t, at) for n in unique.tolist()), dtype=bool, count=unique.size
+        )
+        return verdicts[inverse]
+
+    def _open(self, n: int, t: float, at: datetime) -> bool:
+        window = self._windows[n]
+        if window is None or not window.start_s <= t < window.end_s:
+            window = self._windows[n] = _window(self._distinct[n], at)
+        i = bisect_right(window.opens, t) - 1
+        return i >= 0 and t < window.closes[i]
+
+
+def _window(schedule: Schedule, at: datetime) -> _Window:
+    start, end = at - BEHIND, at + AHEAD
+    intervals = open_intervals(schedule, start, end)
+    return _Window(
+        start.timestamp(),
+        end.timestamp(),
+        [opens.timestamp() for opens, _ in intervals],
+        [closes.timestamp() for _, closes in intervals],
+    )
+
+
+_TABLES: weakref.WeakKeyDictionary[Catalog, OpenTable] = weakref.WeakKeyDictionary()
+_TABLES_LOCK: Final = threading.Lock()
+
+
+def open_table(catalog: Catalog) -> OpenTable:
+    """The table of ``catalog``'s schedules, made at its first open-at question (a snapshot
+    that is never asked one never pays for it) and dropped with the snapshot."""
+    table = _TABLES.get(catalog)
+    if table is None:
+        with _TABLES_LOCK:
+            table = _TABLES.get(catalog)
+            if table is None:
+                table = _TABLES[catalog] = OpenTable(catalog.hours)
+    return table
