@@ -26,7 +26,7 @@ What it does, loopback only and for a fixed time:
    runs a short warm-up and a measured run of ``--seconds`` against each server, with the rider
    position varying per request (``--positions`` riders near city centres, cycled; k=5,
    ``amenities=microwave,phone_charging``). Both servers' event loop and HTTP parser are
-   printed (uvloop + httptools when installed: both use ``yizhan serve``'s code).
+   printed (asyncio + httptools: both use ``yizhan serve``'s code).
 4. Prints requests/s, p50/p90/p99 latency, errors, bytes per response, the CPU the server and
    the load generator used, and the ratio Yizhan / ceiling; then the targets (issue 16):
    Yizhan ≥ 75 % of the ceiling's requests/s in every cell, and its p99 at 64 connections

@@ -122,7 +122,7 @@ class ScalarIndex:
         mask_fraction: float | None = None,
         max_distance_m: float | None = None,
         accept: Callable[[int], bool] | None = None,
-        admit: Callable[[NDArray[np.intp]], NDArray[np.bool_]] | None = None,
+        admit: Callable[[list[int]], list[bool]] | None = None,
     ) -> list[Hit]:
         """The k nearest points to (lon, lat) (fewer if fewer qualify), nearest first, ties by
         position.
@@ -154,7 +154,7 @@ class ScalarIndex:
             chords, found = self._tree.query(origin, k=fetch, distance_upper_bound=chord_limit)
             chord_list: list[float] = chords.reshape(-1).tolist()
             pos_list: list[int] = found.reshape(-1).tolist()
-            admitted = self._admitted(found.reshape(-1), admit)
+            admitted = None if admit is None else self._admitted(pos_list, admit)
             # One loop, no calls but the geodesic: it runs ~10 times per query on the hot path.
             for i, (chord, pos) in enumerate(zip(chord_list, pos_list, strict=True)):
                 if chord > stop_chord:
@@ -186,22 +186,15 @@ class ScalarIndex:
             fetch *= 4
 
     def _admitted(
-        self,
-        found: NDArray[np.intp],
-        admit: Callable[[NDArray[np.intp]], NDArray[np.bool_]] | None,
-    ) -> list[bool] | None:
-        """``admit``'s verdict on each candidate of a batch (the tree's "no more" marker, past
-        the last point, counts as admitted: the loop stops there), in answer positions."""
-        if admit is None:
-            return None
-        real = found < self._size
-        positions = found[real]
-        if self._position_array is not None:
-            positions = self._position_array[positions]
-        verdicts = np.ones(found.shape, dtype=bool)
-        verdicts[real] = admit(positions)
-        out: list[bool] = verdicts.tolist()
-        return out
+        self, pos_list: list[int], admit: Callable[[list[int]], list[bool]]
+    ) -> list[bool]:
+        """``admit``'s verdict on each candidate of a batch, asked in answer positions (the
+        tree's "no more" marker, past the last point, counts as admitted: the loop stops
+        there). Plain lists: a batch is a few dozen candidates, too few for numpy to pay."""
+        size, positions = self._size, self._positions
+        real = [p for p in pos_list if p != size]
+        verdicts = iter(admit(real if positions is None else [positions[p] for p in real]))
+        return [p == size or next(verdicts) for p in pos_list]
 
     def _hits(self, best: list[tuple[float, int, float]]) -> list[Hit]:
         return [

@@ -46,18 +46,16 @@ _STOP_GRACE_S: Final = 10.0
 
 
 def http_stack() -> str:
-    """The event loop and HTTP parser uvicorn's "auto" choices pick here: uvloop and httptools
-    when installed (pyproject.toml installs both), else asyncio and h11."""
+    """The event loop and HTTP parser every server here runs on: asyncio's loop (see
+    ``uvicorn_options``) and httptools when installed (pyproject.toml installs it), else h11."""
     from importlib.metadata import PackageNotFoundError, version
 
-    def found(name: str) -> str | None:
-        try:
-            __import__(name)
-            return f"{name} {version(name)}"
-        except (ImportError, PackageNotFoundError):
-            return None
-
-    return f"{found('uvloop') or 'asyncio'} + {found('httptools') or 'h11'}"
+    try:
+        __import__("httptools")
+        parser = f"httptools {version('httptools')}"
+    except (ImportError, PackageNotFoundError):
+        parser = "h11"
+    return f"asyncio + {parser}"
 
 
 def uvicorn_options(limits: ServerLimits) -> dict[str, Any]:
@@ -69,6 +67,10 @@ def uvicorn_options(limits: ServerLimits) -> dict[str, Any]:
         # api/middleware/access_log.py writes a structured one with positions rounded to ~100 m.
         "access_log": False,
         "http": protocol_class(limits),
+        # asyncio's loop, not uvloop even where it is installed: with this protocol uvloop
+        # served 3,340 req/s at 64 connections but held some connections ~0.6 s (p99 182 ms
+        # against 29 ms; bench/http_load.py, issue 16's notes), which riders would feel.
+        "loop": "asyncio",
         "backlog": limits.backlog,
         # The protocol refuses a head over the limit as it arrives (431); h11 would cut one
         # that arrives in pieces at 16 KiB with a 400 and a reset.

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
 from geo.crs import CoordinateSystem
 from geo.position import LonLat
@@ -80,7 +79,7 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
     if open_at is not None:
         table = open_table(catalog)
 
-        def admit(positions: NDArray[np.intp]) -> NDArray[np.bool_]:
+        def admit(positions: list[int]) -> list[bool]:
             assert open_at is not None
             return table.open_at(positions, open_at)
 

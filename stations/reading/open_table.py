@@ -6,7 +6,7 @@ station with the same text; a closure or riders' reports make a station's own). 
 distinct schedule the table keeps its OPEN intervals over a rolling window (a day back, eight
 ahead of the instant first asked; China's holiday breaks included, since the intervals are
 walked from the schedule's own ``status``: ``stations.reading.intervals``). Asking about a batch
-of stations is then a gather of their schedules and one bisection per distinct schedule among
+of stations is then a lookup of their schedules and one bisection per distinct schedule among
 them, not an opening-hours evaluation per station. An instant outside a schedule's window moves
 that window (the horizon rolls).
 
@@ -58,6 +58,7 @@ class OpenTable:
                 distinct.append(schedule)
             ids[position] = n
         self.schedule_ids: NDArray[np.int64] = ids
+        self._ids: list[int] = ids.tolist()
         self._distinct = distinct
         self._windows: list[_Window | None] = [None] * len(distinct)
 
@@ -65,17 +66,19 @@ class OpenTable:
     def distinct(self) -> int:
         return len(self._distinct)
 
-    def open_at(self, positions: NDArray[np.intp], at: datetime) -> NDArray[np.bool_]:
-        """Whether each station at ``positions`` is OPEN at the aware instant ``at``."""
-        ids = self.schedule_ids[positions]
-        if ids.size == 0:
-            return np.zeros(0, dtype=bool)
-        unique, inverse = np.unique(ids, return_inverse=True)
-        t = at.timestamp()
-        verdicts = np.fromiter(
-            (self._open(int(n), t, at) for n in unique.tolist()), dtype=bool, count=unique.size
-        )
-        return verdicts[inverse]
+    def open_at(self, positions: Sequence[int], at: datetime) -> list[bool]:
+        """Whether each station at ``positions`` is OPEN at the aware instant ``at``: one
+        lookup per distinct schedule among them, shared by the rest."""
+        ids, t = self._ids, at.timestamp()
+        known: dict[int, bool] = {}
+        out = []
+        for position in positions:
+            n = ids[position]
+            verdict = known.get(n)
+            if verdict is None:
+                verdict = known[n] = self._open(n, t, at)
+            out.append(verdict)
+        return out
 
     def _open(self, n: int, t: float, at: datetime) -> bool:
         window = self._windows[n]
