@@ -2,10 +2,11 @@
 
 Every row is exactly what ``find_nearby`` answers for that rider: the same search space
 (``Catalog.search_space``: a restricted index for a selective filter, else a mask over the full
-one), the same order (geodesic distance, ties by id). Without an opening-hours filter the rows
-come from the vectorised ``NearestIndex.nearest_many``; with one (``query.open_at``) each row
-goes through ``find_nearby`` itself, because whether a candidate is open is decided candidate
-by candidate.
+one), the same order (geodesic distance, ties by id). The rows come from the vectorised
+``NearestIndex.nearest_many``. With an opening-hours filter (``query.open_at``, one instant for
+every rider) the stations open then are one more mask (``OpenTable.open_mask``: each distinct
+schedule looked up once), so a million riders asking "open now" take no longer than any other
+filter.
 
 Two answers: ``find_nearby_many`` gives each rider's ``Match`` list (what the HTTP batch
 answers), ``neighbours_of_many`` their ``Neighbours`` arrays of catalog positions (what
@@ -15,18 +16,14 @@ answers), ``neighbours_of_many`` their ``Neighbours`` arrays of catalog position
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from geo.nearest import Neighbours
-from geo.position import LonLat
 from stations.reading.catalog import Catalog
-from stations.reading.locator import Match, NearbyQuery, find_nearby
-
-#: Riders per progress report on the one-by-one (opening hours) path.
-_REPORT_EVERY: Final = 4096
+from stations.reading.locator import Match, NearbyQuery
+from stations.reading.open_table import open_table
 
 
 def neighbours_of_many(
@@ -43,15 +40,19 @@ def neighbours_of_many(
     by id. ``query.at`` is not used (no opening status is computed). ``progress`` is called
     with the number of riders finished, now and then. Raises ValueError for a position that is
     not WGS-84 (out of range, NaN, ±inf)."""
-    if query.open_at is not None:
-        return _one_by_one(catalog, lon_deg, lat_deg, query, progress)
     space = catalog.search_space(query.amenities, query.kinds, query.access, query.verified_since)
+    mask, fraction = space.mask, space.mask_fraction
+    if query.open_at is not None:
+        is_open = open_table(catalog).open_mask(query.open_at)
+        answers = space.index.answer_positions  # a restricted index: its points' positions
+        is_open = is_open if answers is None else is_open[answers]
+        mask, fraction = (is_open if mask is None else mask & is_open), None
     return space.index.nearest_many(
         lon_deg,
         lat_deg,
         query.k,
-        mask=space.mask,
-        mask_fraction=space.mask_fraction,
+        mask=mask,
+        mask_fraction=fraction,
         max_distance_m=query.radius_m,
         progress=progress,
     )
@@ -64,11 +65,6 @@ def find_nearby_many(
     every match's opening status at ``query.at``. Empty input: []."""
     lon = np.asarray(lon_deg, dtype=np.float64)
     lat = np.asarray(lat_deg, dtype=np.float64)
-    if query.open_at is not None:
-        return [
-            find_nearby(catalog, LonLat(x, y), query)
-            for x, y in zip(lon.tolist(), lat.tolist(), strict=True)
-        ]
     found = neighbours_of_many(catalog, lon, lat, query)
     visible, hours, at = catalog.visible, catalog.hours, query.at
     # Python ints and floats, as find_nearby's matches carry (same values, same types).
@@ -86,30 +82,3 @@ def find_nearby_many(
         ]
         for positions, distances, bearings in rows
     ]
-
-
-def _one_by_one(
-    catalog: Catalog,
-    lon_deg: ArrayLike,
-    lat_deg: ArrayLike,
-    query: NearbyQuery,
-    progress: Callable[[int], None] | None,
-) -> Neighbours:
-    lon = np.asarray(lon_deg, dtype=np.float64)
-    lat = np.asarray(lat_deg, dtype=np.float64)
-    if lon.shape != lat.shape or lon.ndim != 1:
-        raise ValueError("lon and lat must be 1-d arrays of equal length")
-    n = lon.size
-    out = Neighbours.missing(n, query.k)._replace(fallbacks=n)  # every row by the scalar path
-    for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
-        try:
-            origin = LonLat(x, y)
-        except ValueError as exc:
-            raise ValueError(f"point {i} is not a WGS-84 position: {exc}") from None
-        found = find_nearby(catalog, origin, query)
-        out.put(i, ((catalog.position[m.station.id], m.distance_m, m.bearing_deg) for m in found))
-        if progress is not None and (i + 1) % _REPORT_EVERY == 0:
-            progress(_REPORT_EVERY)
-    if progress is not None and n % _REPORT_EVERY:
-        progress(n % _REPORT_EVERY)
-    return out

@@ -80,6 +80,17 @@ class OpenTable:
             out.append(verdict)
         return out
 
+    def open_mask(self, at: datetime) -> NDArray[np.bool_]:
+        """Whether every station is OPEN at ``at``, one bool per position: each distinct
+        schedule looked up once (what a batch of riders asking about one instant needs)."""
+        t = at.timestamp()
+        verdicts = np.fromiter(
+            (self._open(n, t, at) for n in range(len(self._distinct))),
+            dtype=bool,
+            count=len(self._distinct),
+        )
+        return verdicts[self.schedule_ids]
+
     def _open(self, n: int, t: float, at: datetime) -> bool:
         window = self._windows[n]
         if window is None or not window.start_s <= t < window.end_s:
