@@ -37,8 +37,7 @@ from api.routing import Routing
 from api.settings import Settings
 from stations.reading.live import LiveCatalog
 from stations.reports import RATE_WINDOW, ReportRule
-from stations.store.open import open_store
-from stations.store.postgis.connection import is_postgres_url
+from stations.store.open import is_postgres_url, open_store
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

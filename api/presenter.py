@@ -13,9 +13,9 @@ import orjson
 from numpy.typing import NDArray
 
 from api.instants import utc_text
+from geo.attribution import OSM_ATTRIBUTION
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.crs_point import convert_point
-from geo.osm import OSM_ATTRIBUTION
 from geo.position import LonLat
 from stations.hours import HoursStatus
 from stations.hours_text import describe_both

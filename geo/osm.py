@@ -1,6 +1,5 @@
-"""OpenStreetMap as a data source: the credit its licence (ODbL 1.0) asks of every answer, map
-or export made from its data — the routing tiles' roads, the service points imported from it —
-and the reading of an extract (``.osm.pbf``, ``.osm``, …) into tagged positions.
+"""Reading an OpenStreetMap extract (``.osm.pbf``, ``.osm``, …) into tagged positions (the credit
+its licence asks for is ``geo.attribution``).
 
 Reading knows nothing of stations: the caller says which tags it wants and gets nodes and ways
 back, each at one WGS-84 position, with its tags as they are in the file.
@@ -22,9 +21,6 @@ import osmium.filter
 from osmium.osm import Node, Way
 from osmium.osm.types import OSMEntity
 from shapely.geometry import LineString, Polygon
-
-OSM_ATTRIBUTION: Final = "© OpenStreetMap contributors"
-OSM_LICENCE_URL: Final = "https://www.openstreetmap.org/copyright"
 
 #: A box in WGS-84 degrees: (min lon, min lat, max lon, max lat), GeoJSON's bbox order.
 Box = tuple[float, float, float, float]

@@ -81,7 +81,8 @@ def add_repeated_option(
 
 def where(db: str) -> str:
     """The store as it may be printed: a database URL without its password."""
-    from stations.store.postgis.connection import is_postgres_url, redact
+    from stations.store.open import is_postgres_url
+    from stations.store.postgis.connection import redact
 
     return redact(db) if is_postgres_url(db) else db
 

@@ -42,8 +42,7 @@ def run(args: argparse.Namespace, settings: Settings, db: str) -> int:
     # Looked up at call time, not imported by name: bench/ceiling_app.py swaps
     # api.server.supervisor.serve to serve its own app through this very command.
     from api.server import supervisor
-    from stations.store.open import open_store
-    from stations.store.postgis.connection import is_postgres_url
+    from stations.store.open import is_postgres_url, open_store
 
     open_store(db, create=False).close()  # fail here, in one line, not in each worker
     host = args.host or settings.host

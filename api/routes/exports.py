@@ -29,7 +29,6 @@ from api.problems import ProblemError
 from api.schemas import GEOJSON, problem_responses
 from stations.errors import InvalidInput, Problem
 from stations.files.exporting import export_bytes, export_file
-from stations.files.template import template_bytes
 from stations.store.base import StationStore
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,6 +91,9 @@ async def get_import_template(request: Request) -> Response:
     """Download the Excel import template: Chinese column headers, three example rows, the
     amenity list and instructions in Chinese."""
     _refuse_parameters(request, "the template takes none")
+    # openpyxl loads with the first template asked for, not with every serving process.
+    from stations.files.template import template_bytes
+
     data = await run_in_threadpool(template_bytes)
     disposition = (
         f"attachment; filename=\"{TEMPLATE_ASCII_NAME}\"; filename*=UTF-8''{quote(TEMPLATE_NAME)}"

@@ -20,8 +20,6 @@ from starlette.responses import Response
 
 from api.conditional import if_none_match_hits
 from api.deps import LiveDep
-from api.maps.publish import data_date_of, publishable
-from api.maps.render import page_html, render_map
 from api.maps.texts import Lang, Tiles
 from api.problems import ProblemError
 from api.schemas import problem_responses
@@ -74,6 +72,11 @@ class MapPages:
 
 
 def _render(catalog: Catalog, tiles: Tiles, lang: Lang) -> _Page:
+    # Folium (and pandas under it, ~50 MiB) loads with the first map asked for, not with every
+    # serving process.
+    from api.maps.publish import data_date_of, publishable
+    from api.maps.render import page_html, render_map
+
     stations = publishable(catalog.visible)
     html = page_html(render_map(stations, tiles=tiles, lang=lang, data_date=data_date_of(stations)))
     body = html.encode("utf-8")

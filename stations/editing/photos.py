@@ -20,12 +20,13 @@ import struct
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageOps
-
 from stations.errors import InvalidInput, Problem, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_PHOTO_BYTES: Final = 10 * 1024 * 1024
 MAX_SIDE_PX: Final = 2048  # longest side of the stored photo
@@ -91,6 +92,9 @@ def process_photo(data: bytes, content_type: str | None) -> PhotoFiles:
     at the bytes". Raises ``UnsupportedMediaType`` for a type we do not take (declared or
     sniffed) and ``InvalidInput`` for anything else wrong with the file; both name ``file``.
     """
+    # Pillow loads with the first photo: a serving process that gets none never holds it.
+    from PIL import Image, ImageOps
+
     mime = _media_type(content_type)
     declared = _declared_format(mime)
     if not data:
@@ -298,6 +302,8 @@ def _exif_offset(text: str) -> tzinfo | None:
 
 def _to_rgb(img: Image.Image) -> Image.Image:
     """A new RGB image with no ``info``: transparency composited on white, 16-bit gray scaled."""
+    from PIL import Image
+
     if img.mode in _SIXTEEN_BIT_GRAY:
         # Pillow's convert clips 0..65535 to 0..255 (almost everything white); scale instead.
         # (A tRNS colour in a 16-bit gray PNG is ignored: such files are not photos.)

@@ -14,19 +14,19 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from geo.osm import OSM_ATTRIBUTION
+from geo.attribution import OSM_ATTRIBUTION
 from stations.errors import ImportFileError
 from stations.files.rows import EXPORT_COLUMNS
 from stations.model import Station, Status
 from stations.store.base import StationStore
 from stations.store.geopackage.store import GeoPackageStore
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
 #: The worksheet an .xlsx export holds (an import reads the first worksheet, whatever its name).
@@ -101,12 +101,16 @@ def to_xlsx(stations: Sequence[Station], path: Path) -> None:
     everything else text as in the CSV (amenities ``water;microwave``, instants ISO 8601), empty
     cells for missing values. Streamed row by row (openpyxl's write-only mode), so memory does
     not grow with the number of stations."""
+    # openpyxl loads with the first workbook: a serving process that writes none never holds it.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(XLSX_SHEET)
     sheet.freeze_panes = "A2"
     sheet.append(list(EXPORT_COLUMNS))
     for s in stations:
-        sheet.append([_xlsx_cell(sheet, v) for v in _record(s).values()])
+        sheet.append([_xlsx_cell(sheet, v, WriteOnlyCell) for v in _record(s).values()])
     book.save(path)
 
 
@@ -166,17 +170,17 @@ def _csv_value(value: object) -> str:
     return str(value)
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object, cell: Callable[..., Any]) -> object:
     if isinstance(value, float):
         # openpyxl writes numbers with 16 significant digits, which loses the last digit of
         # some floats; repr is the shortest text that reads back as the same float.
-        number = WriteOnlyCell(sheet, repr(value))
+        number = cell(sheet, repr(value))
         number.data_type = "n"
         return number
     if isinstance(value, str) and (value.startswith("=") or value.startswith("#")):
         # openpyxl would write "=…" as a formula (a name is data, never code) and "#N/A" as an
         # error value: both stay text.
-        text = WriteOnlyCell(sheet, value)
+        text = cell(sheet, value)
         text.data_type = "s"
         return text
     return value

@@ -19,7 +19,6 @@ from stations.files.csv_rows import csv_rows
 from stations.files.geojson_rows import geojson_rows
 from stations.files.limits import Cancelled
 from stations.files.rows import RawRow
-from stations.files.xlsx_rows import xlsx_rows
 
 #: File suffixes an import reads, lower case.
 SUFFIXES: Final = (".csv", ".geojson", ".json", ".xlsx")
@@ -44,6 +43,10 @@ def parse_rows(data: bytes, filename: str, cancelled: Cancelled | None = None) -
     if suffix in (".geojson", ".json"):
         return geojson_rows(data)
     if suffix == ".xlsx":
+        # The workbook reader (and openpyxl's helpers it uses) loads with the first workbook:
+        # a serving process that is never sent one never holds them.
+        from stations.files.xlsx_rows import xlsx_rows
+
         return xlsx_rows(data, cancelled)
     raise ImportFileError(
         f"{filename}: unknown file type {suffix!r}; use .csv, .geojson (or .json) or .xlsx"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from openpyxl.utils.cell import get_column_letter
-
 from stations.errors import ImportFileError
 from stations.files.aliases import canonical_header
 from stations.files.limits import MAX_IMPORT_ROWS, Cancelled, too_many_rows
@@ -46,6 +44,9 @@ def _xlsx_values(cells: list[str], columns: list[str]) -> dict[str, object]:
         if name:
             values[name] = cell
         elif cell.strip():
+            # openpyxl (Pillow under it) loads on this rare path only: rows are read without it.
+            from openpyxl.utils.cell import get_column_letter
+
             where = get_column_letter(i + 1)
             return {"__row__": f"has a value in column {where}, which has no header"}
     return values

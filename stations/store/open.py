@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from stations.store.base import StationStore
-from stations.store.postgis.connection import is_postgres_url
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL database (libpq URL) rather than a file. Here, not
+    beside the PostGIS store: a GeoPackage server never loads psycopg."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def open_store(url_or_path: str | Path, *, create: bool = True) -> StationStore:

@@ -12,8 +12,8 @@ import psycopg
 
 from stations.model import StationId
 from stations.store.geopackage import format as gpkg
+from stations.store.open import is_postgres_url
 from stations.store.postgis import schema as pg
-from stations.store.postgis.connection import is_postgres_url
 
 #: The station a version 2 store holds: imported once, so at version 1 with one audit row.
 OLD_ID: Final = StationId("old-1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -29,6 +30,7 @@ from stations.store.geopackage.format import (
     gpkg_datetime,
     parse_datetime,
 )
+from stations.store.shared_values import amenity_codes, shared_instants, shared_text
 from stations.store.writes import Write, audit_values
 
 #: The columns of a station row, in the order ``station_values`` gives them.
@@ -73,14 +75,14 @@ def row_to_station(row: tuple[object, ...]) -> Station:
         lon=lon,
         lat=lat,
         address=_opt(address),
-        district_code=str(district),
-        amenities=tuple(a for a in str(amenities or "").split(";") if a),
-        opening_hours=_opt(hours),
+        district_code=sys.intern(str(district)),
+        amenities=amenity_codes(str(amenities or "")),
+        opening_hours=shared_text(_opt(hours)),
         phone=_opt(phone),
-        host=_opt(host),
+        host=shared_text(_opt(host)),
         status=Status(str(status)),
         version=int(version),  # type: ignore[call-overload]
-        updated_at=parse_datetime(updated_at),
+        updated_at=_parse_instant(updated_at),
         access=Access(str(access)),
         entry=None if entry is None else Entry(str(entry)),
         closed_until=None if closed_until is None else parse_datetime(closed_until),
@@ -92,6 +94,9 @@ def row_to_station(row: tuple[object, ...]) -> Station:
         ),
         osm=None if osm is None else OsmSource.from_json(orjson.loads(str(osm))),
     )
+
+
+_parse_instant = shared_instants(parse_datetime)
 
 
 def audit_row(write: Write) -> tuple[object, ...]:

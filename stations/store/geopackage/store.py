@@ -82,10 +82,14 @@ class GeoPackageStore(WritingStore, GeoPackagePhotos, GeoPackageReports):
                 version = self._conn.execute(
                     "SELECT value FROM yizhan_meta WHERE key = 'data_version'"
                 ).fetchone()[0]
-                rows = self._conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
+                # Row by row: holding every raw row and every station at once would double the
+                # peak memory of a serving process's start (and keep it: freed small objects
+                # stay in Python's arenas).
+                rows = self._conn.execute(f"{SELECT_STATIONS} ORDER BY id")
+                stations = [row_to_station(row) for row in rows]
             finally:
                 self._conn.execute("COMMIT")
-        return StationsRead(int(version), [row_to_station(row) for row in rows], complete=True)
+        return StationsRead(int(version), stations, complete=True)
 
     def read_signals(self, since: datetime) -> SignalsRead:
         with self._lock:

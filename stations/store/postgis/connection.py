@@ -26,11 +26,6 @@ CONNECT_TIMEOUT_S: Final = 5
 LOST: Final = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
-def is_postgres_url(target: object) -> bool:
-    """Whether ``target`` names a PostgreSQL database (libpq URL) rather than a file."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
 def redact(url: str) -> str:
     """The URL as a user may see it: scheme, user, host, port and database, no password."""
     params = _params(url)

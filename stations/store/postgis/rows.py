@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, Final
@@ -21,6 +22,7 @@ from stations.model import (
     StationId,
     Status,
 )
+from stations.store.shared_values import amenity_codes, shared_text
 from stations.store.writes import Write
 
 SELECT_STATIONS: Final = (
@@ -108,11 +110,11 @@ def row_to_station(row: Sequence[Any]) -> Station:
         lon=float(lon),
         lat=float(lat),
         address=_opt(address),
-        district_code=district,
-        amenities=tuple(amenities.split(";")) if amenities else (),
-        opening_hours=_opt(hours),
+        district_code=sys.intern(district),
+        amenities=amenity_codes(amenities or ""),
+        opening_hours=shared_text(_opt(hours)),
         phone=_opt(phone),
-        host=_opt(host),
+        host=shared_text(_opt(host)),
         status=_STATUSES[status],
         version=int(version),
         updated_at=updated_at.astimezone(UTC),
