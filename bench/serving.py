@@ -38,9 +38,13 @@ What it does, loopback only, everything through the public command line and HTTP
    GeoPackage has no change feed and is always read whole), so its figure is the one that
    matters with several workers. Both are printed, worst and median, the second also counted
    from the moment the PATCH was sent.
-5. Prints the Python version and the HTTP stack line the server printed, then the targets with
-   MET / NOT MET, stops both servers (SIGINT, SIGKILL after 10 s) and removes the temporary
-   directory (``--keep`` keeps it, logs included).
+5. Stops both servers (SIGINT, SIGKILL after 10 s), prints the Python version, the HTTP stack
+   line the server printed and the targets with MET / NOT MET, and removes the temporary
+   directory (``--keep`` keeps it, logs included). The memory target is also checked after the
+   writes (every rebuild allocates the new snapshot while the old one is still served, and the
+   freed memory is not all given back to the system), the delta target also from the moment the
+   PATCH was sent (the write commits somewhere inside a round trip that carries the writer's
+   own rebuild, so "after the response" can hide most of the wait).
 
 Notes: the two servers, this script and anything else running on the machine share its cores
 (the load average at start is printed); the start-up and the rebuilds are CPU-bound Python, so
@@ -98,30 +102,28 @@ PHASES: tuple[tuple[str, str], ...] = (
 )
 
 #: Run in a fresh interpreter: the steps between "HTTP stack" and "Started server process",
-#: one at a time (the stations are read three times: read_stations alone, the LiveCatalog
-#: alone, then create_app as the server calls it, which builds its own LiveCatalog).
+#: as the server takes them (import api.app, create_app), then the snapshot's two parts alone
+#: (the stations are read three times: by create_app, by read_stations, by a LiveCatalog).
 BREAKDOWN = """
 import json, sys, time
 t0 = time.perf_counter()
 import api.app
 t1 = time.perf_counter()
+app = api.app.create_app()
+t2 = time.perf_counter()
+del app
 from stations.reading.live import LiveCatalog
 from stations.store.open import open_store
 store = open_store(sys.argv[1], create=False)
-t2 = time.perf_counter()
-read = store.read_stations()
 t3 = time.perf_counter()
-del read
+read = store.read_stations()
 t4 = time.perf_counter()
-live = LiveCatalog(store)
+del read
 t5 = time.perf_counter()
-stations = len(live.catalog.by_id)
-del live
+live = LiveCatalog(store)
 t6 = time.perf_counter()
-api.app.create_app()
-t7 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "open": t2 - t1, "read": t3 - t2, "live": t5 - t4,
-                  "app": t7 - t6, "stations": stations}))
+print(json.dumps({"import": t1 - t0, "app": t2 - t1, "read": t4 - t3, "live": t6 - t5,
+                  "stations": len(live.catalog.by_id)}))
 """
 
 
@@ -598,28 +600,26 @@ def run(args: argparse.Namespace, tmp: Path, started: float) -> int:
     section("Start-up breakdown in a fresh interpreter, servers stopped (create_app's steps)")
     parts = breakdown(db)
     if parts is not None:
-        steps = sum(parts[k] for k in ("import", "open", "read", "live", "app"))
+        row("import api.app", f"{parts['import']:8.3f} s", "a fresh interpreter")
         row(
-            "interpreter start and exit",
-            f"{parts['wall'] - steps:8.3f} s",
-            "the process's wall time less the steps below",
+            "create_app() (store, first snapshot, routes)",
+            f"{parts['app']:8.3f} s",
+            "what the server does before 'Started server process'",
         )
-        row("import api.app", f"{parts['import']:8.3f} s")
-        row("open_store", f"{parts['open']:8.3f} s")
         row(
-            "store.read_stations() (SQLite rows → Station)",
+            "  store.read_stations() alone (SQLite rows → Station)",
             f"{parts['read']:8.3f} s",
             f"{int(parts['stations']):,} stations in the snapshot",
         )
         row(
-            "LiveCatalog(store): read + signals + Catalog",
+            "  LiveCatalog(store) alone: read + signals + Catalog",
             f"{parts['live']:8.3f} s",
             f"so the Catalog and signals ≈ {parts['live'] - parts['read']:.3f} s",
         )
         row(
-            "create_app() (its own LiveCatalog included)",
-            f"{parts['app']:8.3f} s",
-            f"so the app's construction ≈ {parts['app'] - parts['live']:.3f} s",
+            "the process's wall time",
+            f"{parts['wall']:8.3f} s",
+            "interpreter start and exit included",
         )
 
     section("Targets (issue 16, item 5)")
@@ -637,8 +637,9 @@ def run(args: argparse.Namespace, tmp: Path, started: float) -> int:
         "information: the old and the new snapshot live together while one is swapped in",
     )
     for label, values in (
-        ("live delta, writing server (worst)", writer_s),
-        ("live delta, second server (worst)", follower_s),
+        ("live delta, writing server (worst), after response", writer_s),
+        ("live delta, 2nd server (worst), after response", follower_s),
+        ("live delta, 2nd server (worst), after the PATCH sent", from_send),
     ):
         worst = max(values)
         row(label, f"{worst:8.3f} s", verdict(worst <= DELTA_TARGET_S, f"≤ {DELTA_TARGET_S:g} s"))

@@ -80,10 +80,12 @@ class PostGISStore(WritingStore, PostGISPhotos, PostGISReports):
             delta = since_version is not None and since_version <= version
             if delta:
                 query = f"{SELECT_STATIONS} WHERE changed_in > %s ORDER BY id"
-                rows = conn.execute(query, (since_version,)).fetchall()
+                cursor = conn.execute(query, (since_version,))
             else:
-                rows = conn.execute(f"{SELECT_STATIONS} ORDER BY id").fetchall()
-        return StationsRead(version, [row_to_station(r) for r in rows], complete=not delta)
+                cursor = conn.execute(f"{SELECT_STATIONS} ORDER BY id")
+            # Row by row, as the GeoPackage store: no list of raw rows beside the stations.
+            stations = [row_to_station(r) for r in cursor]
+        return StationsRead(version, stations, complete=not delta)
 
     def read_signals(self, since: datetime) -> SignalsRead:
         with self._link.session() as conn, conn.transaction():
