@@ -18,6 +18,7 @@ from stations.model import Access
 from stations.store.geopackage.format import SCHEMA_VERSION as GPKG_SCHEMA_VERSION
 from stations.store.open import open_store
 from stations.store.postgis.connection import redact
+from stations.store.postgis.schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
 from tests.conftest import DEMO_CSV
 from tests.stations.old_stores import OLD_ID, make_v2_store
 
@@ -193,7 +194,8 @@ def test_db_upgrade_takes_a_version_2_store_to_3(
     make_v2_store(target)
     for _ in range(2):  # the second run finds nothing to do and says the same
         result = run("db", "upgrade", "--db", target, check=True)
-        assert result.stdout == f"{where} is at schema version {GPKG_SCHEMA_VERSION}\n"
+        latest = GPKG_SCHEMA_VERSION if backend == "geopackage" else PG_SCHEMA_VERSION
+        assert result.stdout == f"{where} is at schema version {latest}\n"
     store = open_store(target, create=False)
     try:
         old = store.get(OLD_ID)

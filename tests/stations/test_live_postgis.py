@@ -87,27 +87,6 @@ def test_a_committed_write_is_announced_with_its_data_version(
         assert store.data_version() == 3
 
 
-def test_delta_reads_return_only_rows_changed_after_a_version(
-    store: PostGISStore, make_draft: MakeDraft
-) -> None:
-    first, second = make_draft(), make_draft()
-    store.save_all([first, second])  # data version 1
-    whole = store.read_stations()
-    assert whole.complete and whole.data_version == 1
-    assert [s.id for s in whole.stations] == [first.id, second.id]
-    renamed = store.update(
-        StationId(str(second.id)), replace(second, name="新名"), expected_version=1, actor="t"
-    )
-    third = store.create(make_draft(), actor="t")  # data version 3
-    delta = store.read_stations(since_version=1)
-    assert not delta.complete and delta.data_version == 3
-    assert delta.stations == [renamed, third]
-    assert store.read_stations(since_version=3).stations == []
-    # A database behind the snapshot (restored from an older backup): read everything.
-    behind = store.read_stations(since_version=99)
-    assert behind.complete and len(behind.stations) == 3
-
-
 def test_an_announced_write_is_served_within_a_second_without_polling(
     following: LiveCatalog, other: PostGISStore, make_draft: MakeDraft
 ) -> None:

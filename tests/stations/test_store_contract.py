@@ -28,7 +28,8 @@ from stations.errors import (
 from stations.model import Access, Entry, Kind, StationDraft, StationId, Status
 from stations.store.base import Outcome, StationStore
 from stations.store.geopackage.format import SCHEMA_VERSION as GPKG_SCHEMA_VERSION
-from stations.store.open import open_store, upgrade_store
+from stations.store.open import is_postgres_url, open_store, upgrade_store
+from stations.store.postgis.schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
 from tests.conftest import MakeDraft
 from tests.stations.old_stores import OLD_ID, OLD_RECORD, make_v2_store
 
@@ -522,8 +523,11 @@ def test_a_schema_v2_store_upgrades_to_v3_open_to_anyone_with_entry_not_recorded
     target: str, open_another: OpenStore
 ) -> None:
     make_v2_store(target)
-    assert upgrade_store(target) == GPKG_SCHEMA_VERSION
-    assert upgrade_store(target) == GPKG_SCHEMA_VERSION  # again: nothing to do
+    # Each store's own latest schema (the GeoPackage needed one more step: changed_in, which
+    # PostGIS had from version 6).
+    latest = PG_SCHEMA_VERSION if is_postgres_url(target) else GPKG_SCHEMA_VERSION
+    assert upgrade_store(target) == latest
+    assert upgrade_store(target) == latest  # again: nothing to do
     store = open_another()
     [old] = store.list_stations()
     assert (old.id, old.version, old.access, old.entry) == (OLD_ID, 1, Access.PUBLIC, None)
@@ -593,3 +597,25 @@ def test_the_osm_source_is_stored_kept_by_edits_and_revert_and_audited(
     # Reverting to version 1 restores the editor-visible fields, not the old source.
     reverted = revert_station(store, ADMIN, sid, to_version=1, expected_version=3)
     assert reverted.name == "公厕" and reverted.osm == newer
+
+
+def test_delta_reads_return_only_rows_changed_after_a_version(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    """What a serving process reloads after a write: the changed rows alone, on both stores."""
+    first, second = make_draft(), make_draft()
+    store.save_all([first, second])
+    whole = store.read_stations()
+    assert whole.complete and [s.id for s in whole.stations] == [first.id, second.id]
+    at = whole.data_version
+    renamed = store.update(
+        StationId(str(second.id)), replace(second, name="新名"), expected_version=1, actor="t"
+    )
+    third = store.create(make_draft(), actor="t")
+    delta = store.read_stations(since_version=at)
+    assert not delta.complete and delta.data_version == at + 2
+    assert delta.stations == [renamed, third]
+    assert store.read_stations(since_version=at + 2).stations == []
+    # A store behind the snapshot (an older copy put back): read everything.
+    behind = store.read_stations(since_version=at + 99)
+    assert behind.complete and len(behind.stations) == 3

@@ -165,8 +165,17 @@ def schema_v7() -> list[str]:
     return [f"ALTER TABLE {LAYER} ADD COLUMN osm TEXT"]
 
 
+def schema_v8() -> list[str]:
+    """The data version each station row last changed in, so a serving process reloads only
+    the changed rows after a write (0: before this version; -1 while a write is under way)."""
+    return [
+        f"ALTER TABLE {LAYER} ADD COLUMN changed_in INTEGER NOT NULL DEFAULT 0",
+        f"CREATE INDEX {LAYER}_changed_in ON {LAYER} (changed_in)",
+    ]
+
+
 #: Statements that take a store from schema version N-1 to N (index N-1).
 MIGRATIONS: Final = (
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6, schema_v7, schema_v8
 )  # fmt: skip
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -40,12 +40,16 @@ _STATION_COLUMNS: Final = (
     "osm, version, updated_at, id"
 )
 SELECT_STATIONS: Final = f"SELECT {_STATION_COLUMNS} FROM {LAYER}"
-INSERT_STATION: Final = f"INSERT INTO {LAYER} ({_STATION_COLUMNS}) VALUES ({','.join('?' * 21)})"
+#: A written row is marked "changed in the version this write commits" (-1) until ``finish``
+#: knows that version (GeoPackageWriter.finish).
+INSERT_STATION: Final = (
+    f"INSERT INTO {LAYER} ({_STATION_COLUMNS}, changed_in) VALUES ({','.join('?' * 21)}, -1)"
+)
 UPDATE_STATION: Final = (
     f"UPDATE {LAYER} SET geom=?, name=?, kind=?, address=?, district_code=?, amenities=?, "
     "opening_hours=?, phone=?, host=?, status=?, access=?, entry=?, closed_until=?, "
     "closure_reason=?, verified_at=?, last_confirmed_at=?, out_of_order=?, osm=?, version=?, "
-    "updated_at=? WHERE id=?"
+    "updated_at=?, changed_in=-1 WHERE id=?"
 )
 AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record, reports"
 INSERT_AUDIT: Final = f"INSERT INTO yizhan_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"

@@ -67,7 +67,8 @@ class GeoPackageWriter:
         self.conn.executemany(INSERT_AUDIT, [audit_row(w) for w in writes])
 
     def finish(self, drafts: Sequence[StationDraft], at: datetime) -> None:
-        """Grow the layer's extent to take in ``drafts``, and bump the data version."""
+        """Grow the layer's extent to take in ``drafts``, bump the data version, and stamp the
+        rows this transaction wrote with it."""
         if drafts:
             lons = [d.lon for d in drafts]
             lats = [d.lat for d in drafts]
@@ -78,6 +79,10 @@ class GeoPackageWriter:
                 (min(lons), min(lats), max(lons), max(lats), LAYER),
             )
         self.conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
+        self.conn.execute(
+            f"UPDATE {LAYER} SET changed_in = "
+            "(SELECT value FROM yizhan_meta WHERE key = 'data_version') WHERE changed_in = -1"
+        )
         self.conn.execute(
             "UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
             (gpkg_datetime(at), LAYER),
