@@ -19,10 +19,20 @@ def shared_text(text: str | None) -> str | None:
     return None if text is None else sys.intern(text)
 
 
-@lru_cache(maxsize=8192)
+_AMENITY_SETS: dict[str, tuple[str, ...]] = {}
+#: Distinct amenity lists remembered (real data has a few hundred; random test data far more,
+#: which then costs one split each, as without the table).
+_MAX_AMENITY_SETS = 65_536
+
+
 def amenity_codes(joined: str) -> tuple[str, ...]:
     """The codes of a ``;``-joined amenity list, one tuple per distinct list."""
-    return tuple(sys.intern(code) for code in joined.split(";") if code)
+    found = _AMENITY_SETS.get(joined)
+    if found is None:
+        found = tuple(map(sys.intern, filter(None, joined.split(";"))))
+        if len(_AMENITY_SETS) < _MAX_AMENITY_SETS:
+            _AMENITY_SETS[joined] = found
+    return found
 
 
 def shared_instants(parse: Callable[[T], datetime]) -> Callable[[T], datetime]:

@@ -56,6 +56,7 @@ AUDIT_COLUMNS: Final = "station_id, version, action, actor, at, changes, record,
 TOKEN_COLUMNS: Final = "name, role, districts, created_at, revoked_at"
 _KINDS: Final = {k.value: k for k in Kind}
 _STATUSES: Final = {s.value: s for s in Status}
+_ACCESSES: Final = {a.value: a for a in Access}
 
 
 def draft_values(d: StationDraft) -> tuple[object, ...]:
@@ -118,7 +119,7 @@ def row_to_station(row: Sequence[Any]) -> Station:
         status=_STATUSES[status],
         version=int(version),
         updated_at=updated_at.astimezone(UTC),
-        access=Access(access),
+        access=_ACCESSES[access],
         entry=None if entry is None else Entry(entry),
         closed_until=None if closed_until is None else closed_until.astimezone(UTC),
         closure_reason=_opt(reason),
