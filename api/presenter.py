@@ -70,7 +70,7 @@ def nearest_collection(
     for match in matches:
         station = match.station
         view = _view(station)
-        props = dict(view.properties)
+        props = station_properties(station)
         props["distance_m"] = round(match.distance_m, 3)
         props["bearing_deg"] = round(match.bearing_deg, 2)
         props.update(_hours(match.hours))
@@ -176,7 +176,7 @@ def nearest_jsons(
 
 def station_feature(station: Station, crs: CoordinateSystem, hours: HoursStatus) -> Json:
     view = _view(station)
-    props = dict(view.properties)
+    props = station_properties(station)
     props.update(_hours(hours))
     props["rider_reports"] = _reports(station)
     props["links"] = _marker_links(station)
@@ -330,7 +330,7 @@ class _StationView(NamedTuple):
     """What every answer shows of one station, whoever asks: computed once per station
     version (see ``_view``)."""
 
-    properties: Json  # station_properties(); copied before a request adds to it
+    station: Station  # the cache's key: the view holds nothing of it twice
     positions: dict[CoordinateSystem, tuple[float, float]]  # rounded, per coordinate system
     amap_to: str  # Amap's ``to`` parameter, as the link writes it
     baidu_destination: str  # Baidu's ``destination`` parameter, as the link writes it
@@ -341,8 +341,11 @@ class _StationView(NamedTuple):
         "Feature","id":…,"geometry":…,"properties":{…`` with neither closing brace."""
         head = self.heads.get(crs)
         if head is None:
-            station_id = self.properties["id"]
-            whole = orjson.dumps(_feature_of(station_id, self.positions[crs], self.properties))
+            # The properties are encoded here and not kept as a dict: the bytes are what every
+            # answer uses, and a dict per cached station would double the cache's memory.
+            station = self.station
+            props = station_properties(station)
+            whole = orjson.dumps(_feature_of(station.id, self.positions[crs], props))
             head = self.heads[crs] = whole[:-2]
         return head
 
@@ -353,7 +356,7 @@ def _view(station: Station) -> _StationView:
     two equal stations share one. 16,384 views are ~25 MB: the busy stations of a country."""
     at, name = _NavPoint.of(station.lon, station.lat), _quoted(station.name)
     return _StationView(
-        properties=station_properties(station),
+        station=station,
         positions={
             CoordinateSystem.WGS84: (_round(station.lon), _round(station.lat)),
             _GCJ: (_round(at.gcj[0]), _round(at.gcj[1])),

@@ -23,7 +23,7 @@ class Settings:
     host: str = "127.0.0.1"  # YIZHAN_HOST
     port: int = 8000  # YIZHAN_PORT
     workers: int = 1  # YIZHAN_WORKERS
-    refresh_s: float = 0.5  # YIZHAN_REFRESH_S: how often a server checks the store for changes
+    refresh_s: float = 0.25  # YIZHAN_REFRESH_S: how often a server checks the store for changes
     # YIZHAN_MAX_STALE_S: /readyz answers 503 once the snapshot has not been confirmed current
     # by the store for this long (the database unreachable from this process).
     max_stale_s: float = 900.0
