@@ -38,8 +38,16 @@ def encode_point(lon: float, lat: float) -> bytes:
     return _HEADER.pack(b"GP", 0, 0b0000_0001, SRS_ID) + _WKB_POINT.pack(1, 1, lon, lat)
 
 
+#: The blob ``encode_point`` writes, whole: header without envelope, then a little-endian point.
+_OWN_POINT: Final = struct.Struct("<2sBBiBIdd")
+
+
 def decode_point(blob: bytes) -> tuple[float, float]:
     """(lon, lat) from a GeoPackage point blob written by us, GDAL or QGIS."""
+    if len(blob) == _OWN_POINT.size:  # one unpack for the blobs Yizhan writes (a snapshot's)
+        magic, _version, flags, _srs, order, geom_type, lon, lat = _OWN_POINT.unpack(blob)
+        if magic == b"GP" and flags & 0b1110 == 0 and order == 1 and geom_type == 1:
+            return lon, lat
     magic, _version, flags = struct.unpack_from("<2sBB", blob)
     if magic != b"GP":
         raise StoreUnavailable("a station geometry is not a GeoPackage blob")
