@@ -19,7 +19,7 @@ from typing import Final
 from urllib.parse import unquote_plus
 
 from api.maps.texts import LANGS, Tiles
-from api.params.common import MAX_K, MAX_LIMIT, MAX_RADIUS_M, MAX_VERIFIED_DAYS
+from api.params.common import MAX_K, MAX_RADIUS_M, MAX_VERIFIED_DAYS
 from geo.crs import CoordinateSystem
 from stations.amenities import CODES
 from stations.editing.tokens import SECRET_PREFIX
@@ -52,6 +52,10 @@ _INSTANT: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+\- ]\d{2}:?\d{2})?",
     re.ASCII,
 )
+#: OGC API's ``datetime``: an instant or a date, or an interval of them with ".." for an open
+#: end. Only dates and times fit, as for ``open_at``.
+_WHEN: Final = rf"(?:\.\.|{_INSTANT.pattern}|\d{{4}}-\d{{2}}-\d{{2}})"
+_OGC_DATETIME: Final = re.compile(rf"{_WHEN}(?:/{_WHEN})?", re.ASCII)
 #: The words pydantic takes for a bool, in any case.
 _BOOLEAN_WORDS: Final = ("0", "1", "false", "true", "f", "t", "no", "yes", "n", "y", "off", "on")
 
@@ -163,7 +167,8 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     # An instant says when, not where or who; its strict shape can hold nothing else.
     "open_at": _matching(_INSTANT),
     "district": _matching(_DISTRICT),
-    "limit": _count(1, MAX_LIMIT),
+    # A count: /v1/stations takes up to MAX_LIMIT, /ogc up to 10,000 and caps larger ones.
+    "limit": _count(1, 10**10),
     # Paging and versions are counts, not places: bounded here by their digits alone, ten at
     # most (an 11-digit mobile number does not pass).
     "offset": _count(0, 10**10),
@@ -175,6 +180,11 @@ QUERY_RULES: Final[dict[str, Rule]] = {
     "station": _matching(_STATION_ID),
     "tiles": _one_of(Tiles),
     "lang": _one_of(LANGS),
+    # OGC API – Features under /ogc (api/ogc_openapi.py): its own names for the same filters.
+    "kind": _one_of(Kind),
+    "district_code": _matching(_DISTRICT),
+    "datetime": _matching(_OGC_DATETIME),
+    "f": _one_of(("json",)),
 }
 
 

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.middleware.access_log import UNMATCHED
 from api.middleware.query_rules import MAX_LOGGED_PARAMS, QUERY_RULES, loggable_query
+from api.ogc_openapi import ogc_openapi
 from api.settings import Settings
 from stations.editing.tokens import new_secret
 from tests.api.log_records import Records
@@ -154,15 +155,26 @@ def test_many_parameters_cost_linear_time() -> None:
 
 def test_every_query_parameter_of_the_api_has_a_rule(demo_db: Path) -> None:
     """A parameter added to a route must get a rule here, or its values are never logged."""
-    schema = create_app(Settings(db=demo_db)).openapi()
+    main = create_app(Settings(db=demo_db)).openapi()
+    ogc = ogc_openapi("http://testserver/ogc")  # /ogc's own document
     defined = {
         parameter["name"]
+        for schema in (main, ogc)
         for operations in schema["paths"].values()
         for operation in operations.values()
-        for parameter in operation.get("parameters", [])
+        for parameter in _parameters(schema, operation)
         if parameter["in"] == "query"
     }
     assert set(QUERY_RULES) == defined
+
+
+def _parameters(schema: dict[str, Any], operation: dict[str, Any]) -> list[dict[str, Any]]:
+    """An operation's parameters, references to ``components/parameters`` followed."""
+    named = schema.get("components", {}).get("parameters", {})
+    return [
+        named[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+        for p in operation.get("parameters", [])
+    ]
 
 
 @pytest.mark.parametrize(
@@ -179,7 +191,16 @@ def test_every_query_parameter_of_the_api_has_a_rule(demo_db: Path) -> None:
         ("crs", "gcj02", "gcj02", ["GCJ02", "wgs84,bd09", "34.26"]),
         ("k", "5", "5", ["0", "101", "5.0", "-1", "34261234", "٥"]),
         ("radius_m", "1500.5", "1500", ["0", "50001", "inf", "34.2610123e3x"]),
-        ("limit", "1000", "1000", ["1001", "0"]),
+        ("limit", "10000", "10000", ["12345678901", "0", "1_000"]),
+        ("kind", "service_point", "service_point", ["13800138000", "Service_Point", "station"]),
+        ("district_code", "610103", "610103", ["13800138000", "0610103", "北京"]),
+        (
+            "datetime",
+            "2026-12-01T08:00:00Z/..",
+            "2026-12-01T08:00:00Z/..",
+            ["13800138000", "2026-12-01/13800138000", "now", "../../.."],
+        ),
+        ("f", "json", "json", ["html", "JSON"]),
         ("offset", "200", "200", ["12345678901", "-1", "1_000", "2e3"]),
         ("to_version", "3", "3", ["0", "12345678901"]),
         ("amenities", "water, microwave", "water, microwave", ["water,34.26", "wi-fi"]),
