@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from http import HTTPStatus
@@ -91,13 +90,6 @@ def _invalid(request: Request, field: str, detail: str, zh: str) -> ProblemError
     )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class ItemsQuery:
-    where: ListQuery
-    limit: int
-    offset: int
-
-
 def check_names(request: Request, allowed: Collection[str]) -> None:
     """Refuse a query parameter this resource does not define, naming every such one."""
     unknown = sorted(set(request.query_params) - set(allowed))
@@ -121,7 +113,7 @@ def check_format(request: Request) -> None:
         )
 
 
-def items_query(request: Request) -> ItemsQuery:
+def items_query(request: Request) -> ListQuery:
     """The items request's parameters, checked; raises a 400 problem for the first bad one."""
     check_names(request, ITEMS_PARAMS)
     check_format(request)
@@ -139,7 +131,7 @@ def items_query(request: Request) -> ItemsQuery:
         limit=_limit(request, q.get("limit")),
         offset=_offset(request, q.get("offset")),
     )
-    return ItemsQuery(where, where.limit, where.offset)
+    return where
 
 
 def _limit(request: Request, text: str | None) -> int:

@@ -150,7 +150,7 @@ async def get_features(request: Request, catalog: CatalogDep, collection_id: str
     """A page of stations ordered by id, with self/next/prev links."""
     _known_collection(request, collection_id)
     q = items_query(request)
-    page = list_stations(catalog, q.where)
+    page = list_stations(catalog, q)
     links = page_links(
         str(request.url), offset=q.offset, limit=q.limit, returned=len(page.stations),
         matched=page.matched,
