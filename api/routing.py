@@ -6,12 +6,16 @@ log and ``/readyz``, and ranks by distance with estimated ride times."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 from api.settings import Settings
+from geo.position import LonLat
 from geo.valhalla import RoutingUnavailable, Sidecar, engine_bin, has_tiles, ride_times
-from stations.reading.ride_rank import RideTimes
+from stations.reading.catalog import Catalog
+from stations.reading.locator import NearbyQuery
+from stations.reading.ride_rank import RideTimes, TimedAnswer, find_by_ride_time
 
 log = logging.getLogger("yizhan.routing")
 
@@ -61,3 +65,15 @@ class Routing:
         if self.url is None:
             return None
         return partial(ride_times, self.url, speed_kmh=self.speed_kmh, timeout_s=self._timeout_s)
+
+    def rank(self, catalog: Catalog, origin: LonLat, query: NearbyQuery) -> TimedAnswer:
+        """The stations ``query`` finds from ``origin``, ranked by ride time with this engine
+        and its settings (speed, candidates), or estimated when there is no engine — and then,
+        if one was configured, the answer says why it is not there."""
+        answer = find_by_ride_time(
+            catalog, origin, query, self.rides,
+            speed_kmh=self.speed_kmh, candidates=self.candidates,
+        )  # fmt: skip
+        if self.configured and self.url is None:
+            answer = replace(answer, fallback=self.state)
+        return answer

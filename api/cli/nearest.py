@@ -127,13 +127,9 @@ def _run_by_time(
     import orjson
 
     from api.presenter import timed_collection
-    from stations.reading.ride_rank import find_by_ride_time
 
     with _engine(settings) as routing:
-        answer = find_by_ride_time(
-            catalog, origin, query, routing.rides,
-            speed_kmh=routing.speed_kmh, candidates=routing.candidates,
-        )  # fmt: skip
+        answer = routing.rank(catalog, origin, query)
     if args.json:
         collection = timed_collection(answer, origin, crs, query.at)
         sys.stdout.write(orjson.dumps(collection, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -216,16 +212,12 @@ def _batch_by_time(
     """Every rider ranked by ride time exactly as the single query ranks (one matrix request
     each), written with the ride columns; returns the rows written."""
     from geo.position import LonLat
-    from stations.reading.ride_rank import find_by_ride_time
     from stations.reading.rider_points import write_timed_matches
 
     answers = []
     with _engine(settings) as routing, progress_bar("routing", " points", lon_deg.size) as bar:
         for lon, lat in zip(lon_deg.tolist(), lat_deg.tolist(), strict=True):
-            answers.append(find_by_ride_time(
-                catalog, LonLat(lon, lat), query, routing.rides,
-                speed_kmh=routing.speed_kmh, candidates=routing.candidates,
-            ))  # fmt: skip
+            answers.append(routing.rank(catalog, LonLat(lon, lat), query))
             bar.update(1)
     try:
         return write_timed_matches(args.out, points, answers, catalog, crs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Final
@@ -45,7 +44,6 @@ from stations.model import StationId
 from stations.reading.batch import find_nearby_many
 from stations.reading.catalog import Catalog, opening_status
 from stations.reading.locator import NearbyQuery, find_nearby, list_stations
-from stations.reading.ride_rank import find_by_ride_time
 
 
 def _courier_router() -> APIRouter:
@@ -186,13 +184,7 @@ def _timed_answer(
     catalog: Catalog, origin: LonLat, crs: CoordinateSystem, query: NearbyQuery, routing: Routing
 ) -> dict[str, Any]:
     """One rider's answer ranked by ride time (the single query's and each batch rider's)."""
-    answer = find_by_ride_time(
-        catalog, origin, query, routing.rides,
-        speed_kmh=routing.speed_kmh, candidates=routing.candidates,
-    )  # fmt: skip
-    if routing.configured and routing.url is None:  # configured, but no engine: say why
-        answer = replace(answer, fallback=routing.state)
-    return timed_collection(answer, origin, crs, query.at)
+    return timed_collection(routing.rank(catalog, origin, query), origin, crs, query.at)
 
 
 def _batch_step(
