@@ -93,7 +93,7 @@ def agrees(
     bad = 0
     for i in range(min(SAMPLE, lon.size)):
         matches = find_nearby(catalog, LonLat(float(lon[i]), float(lat[i])), query)
-        want = [(catalog.position[m.station.id], m.distance_m, m.bearing_deg) for m in matches]
+        want = [(catalog.position_of(m.station.id), m.distance_m, m.bearing_deg) for m in matches]
         got = [
             (int(p), float(d), float(b))
             for p, d, b in zip(

@@ -17,7 +17,7 @@ What it does, loopback only, everything through the public command line and HTTP
    ``yizhan token create --role admin`` (the secret is the command's last line).
 2. Starts ``yizhan serve --db STORE --port P --workers 1`` (``python -m api.cli`` from the
    repository root; every ``YIZHAN_*`` variable of this shell removed, so the defaults apply,
-   among them ``YIZHAN_REFRESH_S`` = 0.5 s) and times start → ready: from just before the
+   among them ``YIZHAN_REFRESH_S`` = 0.25 s) and times start → ready: from just before the
    process is spawned until ``GET /readyz`` answers 200 with ``"state": "ready"``, polled every
    20 ms with a new connection (refused until the server listens). The server's output goes
    through a pipe into a log file, each line stamped with the seconds since the spawn: those
@@ -34,15 +34,15 @@ What it does, loopback only, everything through the public command line and HTTP
    both servers every 10 ms until each shows the new name. The writing process rebuilds its
    snapshot before it answers (api/routes/admin.py), so its figure is about zero and the PATCH's
    own round trip carries the rebuild; the second process learns of the write only by polling
-   the store's data version every ``YIZHAN_REFRESH_S`` and then rebuilds its whole snapshot (a
-   GeoPackage has no change feed and is always read whole), so its figure is the one that
+   the store's data version every ``YIZHAN_REFRESH_S`` (a GeoPackage has no change feed) and
+   then reads the changed rows and rebuilds its snapshot, so its figure is the one that
    matters with several workers. Both are printed, worst and median, the second also counted
    from the moment the PATCH was sent.
 5. Stops both servers (SIGINT, SIGKILL after 10 s), prints the Python version, the HTTP stack
    line the server printed and the targets with MET / NOT MET, and removes the temporary
    directory (``--keep`` keeps it, logs included). The memory target is also checked after the
-   writes (every rebuild allocates the new snapshot while the old one is still served, and the
-   freed memory is not all given back to the system), the delta target also from the moment the
+   writes (every rebuild allocates the new snapshot while the old one is still served; the server
+   then hands the freed memory back to the system, stations/reading/live.py), the delta target also from the moment the
    PATCH was sent (the write commits somewhere inside a round trip that carries the writer's
    own rebuild, so "after the response" can hide most of the wait).
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import bisect
 import math
 import os
-from collections.abc import Callable
-from typing import NamedTuple, Self
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, Self, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -68,13 +68,17 @@ class ScalarIndex:
             raise ValueError("every point must be a WGS-84 position (|lat| ≤ 90, |lon| ≤ 180)")
         self._size = int(self._lon.size)
         self._tree = KDTree(unit_vectors(self._lon, self._lat)) if self._size else None
-        # Python floats: pyproj's scalar geodesic call is much cheaper with them than arrays.
-        self._lon_list: list[float] = self._lon.tolist()
-        self._lat_list: list[float] = self._lat.tolist()
+        # Indexing a memoryview gives a Python float (or int), which pyproj's scalar geodesic
+        # call takes much faster than a numpy scalar, without a list of boxed numbers beside the
+        # arrays (32 more bytes per point and coordinate; tens of MiB in a serving process).
+        self._lon_view = cast(Sequence[float], self._lon.data)
+        self._lat_view = cast(Sequence[float], self._lat.data)
         # A restricted index answers in the positions of the index it was cut from.
-        self._positions: list[int] | None = None if positions is None else positions.tolist()
         self._position_array: NDArray[np.int64] | None = (
-            None if positions is None else np.asarray(positions, dtype=np.int64)
+            None if positions is None else np.ascontiguousarray(positions, dtype=np.int64)
+        )
+        self._positions = (
+            None if self._position_array is None else cast(Sequence[int], self._position_array.data)
         )
 
     def __len__(self) -> int:
@@ -109,7 +113,7 @@ class ScalarIndex:
         """An index (of this class) over only the points where ``mask`` is true, answering with
         positions of this index. Worth building for a selective mask that is queried often."""
         keep = np.flatnonzero(mask)
-        original = keep if self._positions is None else np.asarray(self._positions)[keep]
+        original = keep if self._position_array is None else self._position_array[keep]
         return type(self)(self._lon[keep], self._lat[keep], positions=original)
 
     def nearest(
@@ -146,7 +150,7 @@ class ScalarIndex:
         # Candidates whose chord exceeds stop_chord lie, by the curvature bound, farther than the
         # k-th best distance so far: nothing after them can enter the answer.
         stop_chord = math.inf
-        lon_list, lat_list, positions = self._lon_list, self._lat_list, self._positions
+        lon_list, lat_list, positions = self._lon_view, self._lat_view, self._positions
         size, inverse = self._size, WGS84.inv
         fetch = first_fetch(k, mask_share(mask, mask_fraction))
         while True:

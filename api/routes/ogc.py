@@ -168,7 +168,7 @@ async def get_feature(
     """One station, as it appears in the items (a retired station is not one)."""
     base = _metadata(request)
     _known_collection(request, collection_id)
-    position = catalog.position.get(StationId(feature_id))
+    position = catalog.position_of(StationId(feature_id))
     if position is None:
         raise ogc_problem(
             request, HTTPStatus.NOT_FOUND, OgcCode.NOT_FOUND,

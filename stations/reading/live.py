@@ -17,12 +17,15 @@ keeps being served. Writers in this process call ``refresh()`` to see their chan
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 from stations.errors import StoreUnavailable
 from stations.reading.catalog import DEFAULT_RULE, Catalog
@@ -36,6 +39,26 @@ from stations.store.base import (
 )
 
 log = logging.getLogger("yizhan.live")
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS, Windows)."""
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):
+        return None
+
+
+_MALLOC_TRIM: Final = _malloc_trim()
+
+
+def return_freed_memory() -> None:
+    """Hand the memory a replaced snapshot freed back to the system. glibc keeps freed memory
+    in the process's heap for reuse, and a new snapshot is allocated while the old one still
+    lives, so without this every rebuild leaves a snapshot's worth of unused pages resident
+    (bench/serving.py measured 406 MiB after five edits against 290 MiB once ready; a few ms)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +91,7 @@ class LiveCatalog:
         self._thread: threading.Thread | None = None
         self._feed: ChangeFeed | None = None
         self.catalog = self._rebuild(None)
+        return_freed_memory()  # what reading the store held on the way
         self._built_at = self._checked_at = datetime.now(UTC)
         self._store_error: str | None = None
 
@@ -79,6 +103,7 @@ class LiveCatalog:
                 if self.store.data_version() != self.catalog.data_version:
                     self.catalog = self._rebuild(self.catalog)
                     self._built_at = datetime.now(UTC)
+                    return_freed_memory()  # the old snapshot's, unless a request still holds it
                 elif self.store.reports_version() != self.catalog.reports_version:
                     # Only riders' reports moved: the same snapshot with their new signals.
                     self.catalog = self.catalog.with_signals(self._signals())

@@ -66,12 +66,13 @@ def find_by_ride_time(
     for match, ride in zip(found, timed, strict=True):
         engine = fallback is None and ride is not None
         duration = ride.duration_s if engine and ride else _estimate_s(match.distance_m, speed_kmh)
+        position = catalog.position_of(match.station.id)
+        assert position is not None, "a match is one of this catalog's visible stations"
+        schedule = catalog.hours[position]
         if query.open_at is not None:
             arrival = query.open_at + timedelta(seconds=duration)
-            schedule = catalog.hours[catalog.position[match.station.id]]
             if schedule.state(arrival) is not Openness.OPEN:
                 continue
-        schedule = catalog.hours[catalog.position[match.station.id]]
         at_arrival = schedule.status(query.at + timedelta(seconds=duration))
         item = TimedMatch(
             match._replace(hours=at_arrival),

@@ -162,7 +162,8 @@ def write_timed_matches(
                 yield f"{lead},,,,,,,,\n", 1
             for rank, timed in enumerate(answer.matches, start=1):
                 m = timed.match
-                p = catalog.position[m.station.id]
+                p = catalog.position_of(m.station.id)
+                assert p is not None, "a match is one of this catalog's visible stations"
                 route = "" if timed.route_distance_m is None else f"{timed.route_distance_m:.1f}"
                 yield (
                     f"{lead}{rank},{m.station.id},{m.distance_m:.3f},{m.bearing_deg:.2f},"

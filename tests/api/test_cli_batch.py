@@ -202,7 +202,7 @@ def test_with_an_opening_hours_filter_each_row_is_find_nearby(catalog: Catalog) 
     closed_nearer = 0
     for i in range(lon.size):
         matches = find_nearby(catalog, LonLat(float(lon[i]), float(lat[i])), query)
-        want = [catalog.position[m.station.id] for m in matches]
+        want = [catalog.position_of(m.station.id) for m in matches]
         assert found.positions[i].tolist() == want + [-1] * (4 - len(want))
         assert found.distances_m[i, : len(want)].tolist() == [m.distance_m for m in matches]
         assert found.bearings_deg[i, : len(want)].tolist() == [m.bearing_deg for m in matches]

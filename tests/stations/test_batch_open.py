@@ -56,7 +56,7 @@ def test_each_row_is_find_nearby(
     matches = find_nearby_many(catalog, lon, lat, query)
     for i in range(lon.size):
         single = find_nearby(catalog, LonLat(float(lon[i]), float(lat[i])), query)
-        want = [catalog.position[m.station.id] for m in single]
+        want = [catalog.position_of(m.station.id) for m in single]
         assert found.positions[i].tolist() == want + [-1] * (4 - len(want))
         assert found.distances_m[i, : len(want)].tolist() == [m.distance_m for m in single]
         assert matches[i] == single

@@ -120,7 +120,7 @@ def test_a_delta_rebuild_equals_a_full_read_and_reuses_unchanged_stations(
     assert after.data_version == full.data_version
     assert list(after.by_id.values()) == list(full.by_id.values())
     assert [s.id for s in after.visible] == [s.id for s in full.visible]
-    assert after.by_id[added.id] == added and target.id not in after.position
+    assert after.by_id[added.id] == added and after.position_of(target.id) is None
     untouched = drafts[0].id
     assert after.by_id[untouched] is before.by_id[untouched]  # not read again
 

@@ -71,7 +71,8 @@ def test_reports_reach_another_process_and_reload_only_the_signals(
         assert after.by_id[untouched] is before.by_id[untouched]
         status = opening_status(after.by_id[station_id], datetime.now(UTC), after.report_rule)
         assert status.state is Openness.REPORTED_CLOSED
-        position = after.position[station_id]
+        position = after.position_of(station_id)
+        assert position is not None
         assert after.hours[position].state(datetime.now(UTC)) is Openness.REPORTED_CLOSED
         ids = [r.id for r in writer.reports_of(station_id)]
         writer.resolve_reports(station_id, ids, accept=None, actor="t", reason="核实正常")

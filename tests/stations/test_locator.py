@@ -190,6 +190,18 @@ def test_retired_stations_are_never_found(catalog: Catalog, stations: list[Stati
     assert retired.id in catalog.by_id  # still known, e.g. for history
 
 
+def test_position_of_names_each_visible_station_and_no_other(
+    catalog: Catalog, stations: list[Station]
+) -> None:
+    for position, station in enumerate(catalog.visible):
+        assert catalog.position_of(station.id) == position
+    for station in stations:
+        if station.status is Status.RETIRED:
+            assert catalog.position_of(station.id) is None
+    for unknown in ("", "~", "0", stations[0].id + "-"):
+        assert catalog.position_of(StationId(unknown)) is None
+
+
 def test_an_empty_catalog_answers_empty() -> None:
     assert find_nearby(Catalog([]), LonLat(0, 0), NearbyQuery(at=NOON)) == []
 
