@@ -41,10 +41,11 @@ What it does, loopback only, everything through the public command line and HTTP
 5. Stops both servers (SIGINT, SIGKILL after 10 s), prints the Python version, the HTTP stack
    line the server printed and the targets with MET / NOT MET, and removes the temporary
    directory (``--keep`` keeps it, logs included). The memory target is also checked after the
-   writes (every rebuild allocates the new snapshot while the old one is still served; the server
-   then hands the freed memory back to the system, stations/reading/live.py), the delta target also from the moment the
-   PATCH was sent (the write commits somewhere inside a round trip that carries the writer's
-   own rebuild, so "after the response" can hide most of the wait).
+   writes (every rebuild allocates the new snapshot while the old one is still served; the
+   server then hands the freed memory back to the system, stations/reading/live.py), the delta
+   target also from the moment the PATCH was sent (the write commits somewhere inside a round
+   trip that carries the writer's own rebuild, so "after the response" can hide most of the
+   wait).
 
 Notes: the two servers, this script and anything else running on the machine share its cores
 (the load average at start is printed); the start-up and the rebuilds are CPU-bound Python, so

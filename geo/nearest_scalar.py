@@ -127,6 +127,7 @@ class ScalarIndex:
         max_distance_m: float | None = None,
         accept: Callable[[int], bool] | None = None,
         admit: Callable[[list[int]], list[bool]] | None = None,
+        admit_share: float | None = None,
     ) -> list[Hit]:
         """The k nearest points to (lon, lat) (fewer if fewer qualify), nearest first, ties by
         position.
@@ -134,10 +135,11 @@ class ScalarIndex:
         ``mask`` (bool per point), ``accept`` (called with a position, only for points that
         would otherwise enter the answer, nearest first) and ``admit`` (called once per batch
         of candidates with their positions, answering a bool each, before any geodesic is
-        computed for them) all exclude points; ``mask_fraction``
-        (the share of true values in ``mask``, counted if not given) sizes the first candidate
-        batch. ``max_distance_m`` keeps points at most that many metres away (inclusive).
-        Distances are geodesic metres on the WGS-84 ellipsoid.
+        computed for them) all exclude points; ``mask_fraction`` (the share of true values in
+        ``mask``, counted if not given) and ``admit_share`` (about what share of points
+        ``admit`` lets through) size the first candidate batch. ``max_distance_m`` keeps points
+        at most that many metres away (inclusive). Distances are geodesic metres on the WGS-84
+        ellipsoid.
         """
         if k < 1 or self._tree is None:
             return []
@@ -152,7 +154,10 @@ class ScalarIndex:
         stop_chord = math.inf
         lon_list, lat_list, positions = self._lon_view, self._lat_view, self._positions
         size, inverse = self._size, WGS84.inv
-        fetch = first_fetch(k, mask_share(mask, mask_fraction))
+        share = mask_share(mask, mask_fraction)
+        if admit is not None and admit_share is not None:
+            share = admit_share if share is None else share * admit_share
+        fetch = first_fetch(k, share)
         while True:
             fetch = min(fetch, size)
             chords, found = self._tree.query(origin, k=fetch, distance_upper_bound=chord_limit)

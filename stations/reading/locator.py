@@ -76,8 +76,10 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
     space = catalog.search_space(query.amenities, query.kinds, query.access, query.verified_since)
     open_at = query.open_at
     admit = None
+    admit_share = None
     if open_at is not None:
         table = open_table(catalog)
+        admit_share = table.open_share(open_at)
 
         def admit(positions: list[int]) -> list[bool]:
             assert open_at is not None
@@ -91,6 +93,7 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
         mask_fraction=space.mask_fraction,
         max_distance_m=query.radius_m,
         admit=admit,
+        admit_share=admit_share,
     )
     visible, hours, at = catalog.visible, catalog.hours, query.at
     return [

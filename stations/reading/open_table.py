@@ -58,6 +58,9 @@ class OpenTable:
                 distinct.append(schedule)
             ids[position] = n
         self.schedule_ids: NDArray[np.int64] = ids
+        # Stations per distinct schedule, for the share open at an instant.
+        self._counts: list[int] = np.bincount(ids, minlength=len(distinct)).tolist()
+        self._share: tuple[int, float] | None = None  # (minute, share open in it)
         self._ids: list[int] = ids.tolist()
         self._distinct = distinct
         self._windows: list[_Window | None] = [None] * len(distinct)
@@ -79,6 +82,21 @@ class OpenTable:
                 verdict = known[n] = self._open(n, t, at)
             out.append(verdict)
         return out
+
+    def open_share(self, at: datetime) -> float:
+        """About what share of the stations is OPEN at ``at``: exact at the first instant asked
+        in each minute (UTC) and kept for the rest of it. What a nearest search sizes its first
+        batch of candidates by; never what decides an answer."""
+        t = at.timestamp()
+        minute = int(t // 60)
+        cached = self._share
+        if cached is None or cached[0] != minute:
+            total = sum(self._counts)
+            open_ = sum(
+                count for n, count in enumerate(self._counts) if count and self._open(n, t, at)
+            )
+            cached = self._share = (minute, open_ / total if total else 0.0)
+        return cached[1]
 
     def open_mask(self, at: datetime) -> NDArray[np.bool_]:
         """Whether every station is OPEN at ``at``, one bool per position: each distinct

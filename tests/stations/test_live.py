@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import gc
+import sqlite3
 import time
 from pathlib import Path
+
+import pytest
 
 from stations.reading.live import LiveCatalog
 from stations.store.geopackage.store import GeoPackageStore
@@ -36,3 +40,33 @@ def test_refresh_keeps_the_snapshot_when_nothing_changed(
     live = LiveCatalog(store)
     before = live.catalog
     assert live.refresh() is before
+
+
+def test_a_rebuild_leaves_the_cyclic_collector_as_it_found_it(
+    tmp_path: Path, make_draft: MakeDraft
+) -> None:
+    path = tmp_path / "s.gpkg"
+    store = GeoPackageStore(path)
+    store.save_all([make_draft()])
+    other = GeoPackageStore(path)
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        live = LiveCatalog(store)
+        assert gc.isenabled()
+        other.save_all([make_draft(name="改名")])
+        assert live.refresh() is not None and gc.isenabled()
+        gc.disable()  # an embedding program's choice is kept too
+        other.save_all([make_draft(name="再改名")])
+        live.refresh()
+        assert not gc.isenabled()
+        gc.enable()
+        # A read that fails half-way still gives the collector back.
+        with sqlite3.connect(path) as conn:
+            conn.execute("ALTER TABLE stations RENAME TO gone")
+            conn.execute("UPDATE yizhan_meta SET value = value + 1 WHERE key = 'data_version'")
+        with pytest.raises(sqlite3.OperationalError, match="stations"):
+            live.refresh()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()

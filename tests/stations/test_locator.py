@@ -11,6 +11,7 @@ from geographiclib.geodesic import Geodesic
 
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.position import LonLat
+from stations.amenities import mask_of
 from stations.hours import Openness
 from stations.model import Kind, Station, StationDraft, StationId, Status
 from stations.reading.catalog import Catalog
@@ -188,6 +189,46 @@ def test_retired_stations_are_never_found(catalog: Catalog, stations: list[Stati
     found = find_nearby(catalog, LonLat(retired.lon, retired.lat), NearbyQuery(at=NOON, k=3))
     assert retired.id not in {m.station.id for m in found}
     assert retired.id in catalog.by_id  # still known, e.g. for history
+
+
+def test_a_filter_asked_often_gets_its_own_index_and_the_same_answers(
+    stations: list[Station],
+) -> None:
+    catalog = Catalog(stations)  # a fresh snapshot: nothing promoted yet
+    query = NearbyQuery(at=NOON, k=6, amenities=("water",))
+    selection = catalog.selection(mask_of(query.amenities), frozenset())
+    assert selection.index is None and selection.fraction > 0.2  # served with the mask at first
+    rng = np.random.default_rng(11)
+    for _ in range(80):  # across the promotion, each answer checked
+        origin = LonLat(108.94 + rng.normal(0, 0.05), 34.26 + rng.normal(0, 0.05))
+        got = [(m.station.id, m.distance_m) for m in find_nearby(catalog, origin, query)]
+        want = oracle(stations, origin, query)
+        assert [g[0] for g in got] == [w[0] for w in want]
+        assert np.allclose([g[1] for g in got], [w[1] for w in want], atol=1e-3, rtol=0)
+    promoted = catalog.selection(mask_of(query.amenities), frozenset())
+    assert promoted.index is not None and len(promoted.index) == np.count_nonzero(promoted.mask)
+
+
+def test_promoted_indexes_hold_at_most_as_many_stations_as_the_snapshot(
+    stations: list[Station],
+) -> None:
+    catalog = Catalog(stations)
+    origin = LonLat(108.94, 34.26)
+    filters = [("water",), ("microwave",), ("toilet",), ()]
+    kinds = frozenset({Kind.LOVE_STATION})  # makes the empty filter a filter too
+    for amenities in filters:
+        for _ in range(40):
+            find_nearby(
+                catalog, origin, NearbyQuery(at=NOON, k=3, amenities=amenities, kinds=kinds)
+            )
+    sizes = [
+        len(sel.index)
+        for sel in (catalog.selection(mask_of(a), kinds) for a in filters)
+        if sel.index is not None
+    ]
+    assert sizes, "the first popular filter is promoted"
+    assert len(sizes) < len(filters), "the budget stops the promotions before the last filter"
+    assert sum(sizes) <= len(catalog)
 
 
 def test_position_of_names_each_visible_station_and_no_other(

@@ -131,3 +131,16 @@ def test_a_batch_of_positions_in_any_order(
     expected = [per_station[p].state(at) is Openness.OPEN for p in positions]
     assert table.open_at(positions, at) == expected
     assert table.open_at([], at) == []
+
+
+def test_the_share_open_is_counted_per_station_at_the_minute_first_asked() -> None:
+    chosen = schedules()
+    rng = np.random.default_rng(5)
+    # Unequal numbers of stations per schedule, as in a city: the share counts stations.
+    per_station = [s for s in chosen for _ in range(int(rng.integers(1, 6)))]
+    table = OpenTable(per_station)
+    for at in instants(300, seed=21):
+        at = at.replace(second=0, microsecond=0)  # the first instant asked in its minute
+        want = sum(s.state(at) is Openness.OPEN for s in per_station) / len(per_station)
+        assert table.open_share(at) == pytest.approx(want, abs=1e-12), at.isoformat()
+    assert OpenTable([]).open_share(datetime(2026, 1, 1, tzinfo=UTC)) == 0.0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Final
+from sys import intern
+from typing import Any, Final
 
 import orjson
 
@@ -30,7 +30,7 @@ from stations.store.geopackage.format import (
     gpkg_datetime,
     parse_datetime,
 )
-from stations.store.shared_values import amenity_codes, shared_instants, shared_text
+from stations.store.shared_values import amenity_codes, shared_instants
 from stations.store.writes import Write, audit_values
 
 #: The columns of a station row, in the order ``station_values`` gives them.
@@ -67,36 +67,38 @@ def station_values(write: Write) -> tuple[object, ...]:
             write.station_id)  # fmt: skip
 
 
-def row_to_station(row: tuple[object, ...]) -> Station:
+def row_to_station(row: tuple[Any, ...]) -> Station:
     (geom, name, kind, address, district, amenities, hours, phone, host, status, access, entry,
      closed_until, reason, verified_at, confirmed_at, out_of_order, osm, version, updated_at,
      sid) = row  # fmt: skip
-    lon, lat = decode_point(geom)  # type: ignore[arg-type]
-    # Positional, in Station's field order: 190,000 of these make a snapshot, and keywords
-    # cost a third more (the store contract tests compare every field).
+    lon, lat = decode_point(geom)
+    # Positional, in Station's field order, with no conversion a column's affinity makes
+    # needless (a TEXT column gives str or NULL, an INTEGER one int): 190,000 of these make a
+    # snapshot, and each call or keyword costs (the store contract tests compare every field).
+    # Empty texts read as absent, as the writers store them.
     return Station(
-        StationId(str(sid)),
-        str(name),
-        _KINDS[str(kind)],
+        sid,
+        name,
+        _KINDS[kind],
         lon,
         lat,
-        _opt(address),
-        sys.intern(str(district)),
-        amenity_codes(str(amenities or "")),
-        shared_text(_opt(hours)),
-        _opt(phone),
-        shared_text(_opt(host)),
-        _STATUSES[str(status)],
-        int(version),  # type: ignore[call-overload]
+        address or None,
+        intern(district),
+        amenity_codes(amenities) if amenities else (),
+        intern(hours) if hours else None,
+        phone or None,
+        intern(host) if host else None,
+        _STATUSES[status],
+        version,
         _parse_instant(updated_at),
-        _ACCESSES[str(access)],
-        None if entry is None else Entry(str(entry)),
+        _ACCESSES[access],
+        None if entry is None else Entry(entry),
         None if closed_until is None else parse_datetime(closed_until),
-        _opt(reason),
-        _opt_instant(verified_at),
-        _opt_instant(confirmed_at),
-        () if out_of_order is None else out_of_order_of(orjson.loads(str(out_of_order))),
-        None if osm is None else OsmSource.from_json(orjson.loads(str(osm))),
+        reason or None,
+        None if verified_at is None else parse_datetime(verified_at),
+        None if confirmed_at is None else parse_datetime(confirmed_at),
+        () if out_of_order is None else out_of_order_of(orjson.loads(out_of_order)),
+        None if osm is None else OsmSource.from_json(orjson.loads(osm)),
     )
 
 
@@ -150,10 +152,6 @@ def _stamp(at: datetime) -> str:
     return gpkg_datetime(at)
 
 
-def _opt_instant(value: object) -> datetime | None:
-    return None if value is None else parse_datetime(value)
-
-
 def out_of_order_json(out_of_order: OutOfOrder) -> str | None:
     """Out-of-order amenities as the GeoPackage keeps them: JSON {code: DATETIME}, or NULL."""
     if not out_of_order:
@@ -167,10 +165,6 @@ def _opt_stamp(moment: datetime | None) -> str | None:
 
 def _opt_value(value: StrEnum | None) -> str | None:
     return None if value is None else value.value
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)
 
 
 def osm_json(osm: OsmSource | None) -> str | None:
