@@ -15,7 +15,7 @@ ROUTING_VENV := .venv-routing
 PYVALHALLA := pyvalhalla==3.9.1
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: routing run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-ride-time bench-ogc bench-osm bench-serving bench-all venv clean chromium postgres
+.PHONY: routing run test lint bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-ride-time bench-ogc bench-osm bench-serving bench-all profile-nearest venv clean chromium postgres
 
 # The set-up steps say what they do in one line each instead of echoing their commands
 # (`make run` is the first thing a new user reads); pip stays quiet unless something is wrong.
@@ -112,6 +112,9 @@ bench-osm: $(VENV)/.installed-test
 
 bench-serving: $(VENV)/.installed-test
 	$(BIN)/python bench/serving.py
+
+profile-nearest: $(VENV)/.installed-test
+	$(BIN)/python bench/profile_nearest.py
 
 bench-all: bench bench-national bench-http bench-batch bench-field-truth bench-rider-page bench-ride-time bench-ogc bench-osm bench-serving
 
