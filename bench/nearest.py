@@ -312,14 +312,14 @@ class Table:
 def tree_bytes(index: NearestIndex) -> dict[str, int]:
     """Approximate memory held by a NearestIndex: the k-d tree's copy of the unit vectors and
     its permutation (pykdtree's nodes are not exposed; the RSS growth above includes them) and
-    the Python float lists kept for the scalar re-rank."""
+    its own contiguous lon/lat arrays (the scalar re-rank reads them through memoryviews; the
+    catalog's arrays are shared when they are already contiguous float64)."""
     n = len(index)
     out: dict[str, int] = {}
     if n:
         out["tree: unit vectors (n x 3 float64)"] = n * 3 * 8
         out["tree: index permutation (n uint32)"] = n * 4
-    # A list of n distinct Python floats: 8 B pointer + 24 B float object each.
-    out["lon/lat Python float lists (2 x n x 32 B)"] = 2 * n * (8 + sys.getsizeof(1.0))
+    out["lon/lat arrays (2 x n float64)"] = index.lon_deg.nbytes + index.lat_deg.nbytes
     return out
 
 
