@@ -152,7 +152,7 @@ class ScalarIndex:
         # Candidates whose chord exceeds stop_chord lie, by the curvature bound, farther than the
         # k-th best distance so far: nothing after them can enter the answer.
         stop_chord = math.inf
-        lon_list, lat_list, positions = self._lon_view, self._lat_view, self._positions
+        lon_view, lat_view, positions = self._lon_view, self._lat_view, self._positions
         size, inverse = self._size, WGS84.inv
         share = mask_share(mask, mask_fraction)
         if admit is not None and admit_share is not None:
@@ -176,7 +176,7 @@ class ScalarIndex:
                     continue
                 if admitted is not None and not admitted[i]:
                     continue
-                azimuth, _back, distance = inverse(lon_deg, lat_deg, lon_list[pos], lat_list[pos])
+                azimuth, _back, distance = inverse(lon_deg, lat_deg, lon_view[pos], lat_view[pos])
                 if max_distance_m is not None and distance > max_distance_m:
                     continue
                 original = pos if positions is None else positions[pos]

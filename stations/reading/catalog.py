@@ -36,7 +36,8 @@ _FilterKey = tuple[int, frozenset[Kind], frozenset[Access]]
 #: k hits would visit about k / share candidates.
 _RESTRICT_BELOW: Final = 0.02
 _SELECTION_CACHE_SIZE: Final = 64
-#: A filter asked this many times of one snapshot gets its own index whatever share it keeps:
+#: A filter asked this many times of a snapshot gets its own index whatever share it keeps (the
+#: snapshots that only renew riders' reports share their filters, promotions included):
 #: riders ask a few amenity filters (the rider page's chips) thousands of times, and an index of
 #: only their stations answers k nearest from k + 2 candidates instead of (k + 2) / share
 #: (bench/nearest.py: 4.5x the bare k-d tree query with the mask, 3.5x with its own index).
@@ -166,7 +167,7 @@ class Selection:
 
     mask: NDArray[np.bool_]
     fraction: float
-    index: NearestIndex | None  # a restricted index when the filter is selective
+    index: NearestIndex | None  # its own index when the filter is selective or was promoted
     space: SearchSpace  # the index, or the full index and the mask: where nearest searches look
 
 
@@ -306,8 +307,9 @@ class Catalog:
     ) -> SearchSpace:
         """Where to search for stations having every one of ``amenities`` and, if ``kinds`` or
         ``access`` is not empty, one of those kinds and open to one of those groups, and if
-        ``verified_since`` is given, verified on site since then: a selective filter's own small
-        index, else the full index with the filter's mask (no mask without a filter)."""
+        ``verified_since`` is given, verified on site since then: the filter's own index when
+        it is selective or asked often (``PROMOTE_AFTER``), else the full index with the
+        filter's mask (no mask without a filter)."""
         if self._access_present <= access:
             access = frozenset()  # every visible station passes: no filter
         if verified_since is not None:
@@ -326,21 +328,22 @@ class Catalog:
         return selection.space
 
     def _promote(self, key: _FilterKey, selection: Selection) -> Selection:
-        """``selection`` with its own index, if the budget of promoted stations allows (once
-        per filter and snapshot; a filter evicted from the cache frees its share)."""
+        """``selection`` with its own index if the budget of promoted stations allows, built
+        once per filter by the first search to ask; the mask meanwhile and beyond the budget.
+        A promoted filter stays in the cache."""
+        points = int(np.count_nonzero(selection.mask))
         with self._lock:
-            current = self._selections.get(key, selection)
-            if current.index is not None:
-                return current
-            points = int(np.count_nonzero(current.mask))
+            if key in self._promoted or key not in self._selections:
+                return self._selections.get(key, selection)  # built, being built, or evicted
             if sum(self._promoted.values()) + points > len(self.visible):
-                return current
-            index = self.index.restricted(current.mask)
-            promoted = replace(current, index=index, space=SearchSpace(index))
-            if key in self._selections:
-                self._selections[key] = promoted
-                self._promoted[key] = points
-            return promoted
+                return selection
+            self._promoted[key] = points  # reserved: no other search builds it too
+        # Outside the lock: up to a whole k-d tree, while other filters keep being served.
+        index = self.index.restricted(selection.mask)
+        promoted = replace(selection, index=index, space=SearchSpace(index))
+        with self._lock:
+            self._selections[key] = promoted
+        return promoted
 
     def _space(self, mask: NDArray[np.bool_], fraction: float | None = None) -> SearchSpace:
         """The stations of ``mask`` (``fraction`` of all, if known): their own small index when
@@ -372,9 +375,12 @@ class Catalog:
         selection = Selection(mask=mask, fraction=fraction, index=index, space=space)
         with self._lock:
             if len(self._selections) >= _SELECTION_CACHE_SIZE:
-                evicted = next(iter(self._selections))
+                # The oldest filter that is not promoted (the budget allows at most 50 of them,
+                # each keeping ≥ 2 % of the stations, so there is one).
+                evicted = next((k for k in self._selections if k not in self._promoted), None)
+                if evicted is None:
+                    return selection
                 del self._selections[evicted]
                 self._asked.pop(evicted, None)
-                self._promoted.pop(evicted, None)
             self._selections[key] = selection
         return selection

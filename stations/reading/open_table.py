@@ -34,6 +34,8 @@ from stations.reading.intervals import open_intervals
 #: eight days after (an answer's instants are "now" or a rider's near future).
 BEHIND: Final = timedelta(days=1)
 AHEAD: Final = timedelta(days=8)
+#: Stations whose opening estimates the share open at an instant (``OpenTable.open_share``).
+SHARE_SAMPLE: Final = 256
 
 
 class _Window(NamedTuple):
@@ -58,8 +60,11 @@ class OpenTable:
                 distinct.append(schedule)
             ids[position] = n
         self.schedule_ids: NDArray[np.int64] = ids
-        # Stations per distinct schedule, for the share open at an instant.
-        self._counts: list[int] = np.bincount(ids, minlength=len(distinct)).tolist()
+        # The stations the share open at an instant is estimated from: evenly spaced over the
+        # id order, so a search's estimate looks at a few windows, not at every schedule's.
+        self._sample: list[int] = np.unique(
+            np.linspace(0, len(schedules) - 1, min(len(schedules), SHARE_SAMPLE)).astype(np.int64)
+        ).tolist()
         self._share: tuple[int, float] | None = None  # (minute, share open in it)
         self._ids: list[int] = ids.tolist()
         self._distinct = distinct
@@ -84,18 +89,15 @@ class OpenTable:
         return out
 
     def open_share(self, at: datetime) -> float:
-        """About what share of the stations is OPEN at ``at``: exact at the first instant asked
-        in each minute (UTC) and kept for the rest of it. What a nearest search sizes its first
+        """About what share of the stations is OPEN at ``at``: the share of a fixed sample of
+        them (every station when there are at most ``SHARE_SAMPLE``) at the first instant asked
+        in each minute (UTC), kept for the rest of it. What a nearest search sizes its first
         batch of candidates by; never what decides an answer."""
-        t = at.timestamp()
-        minute = int(t // 60)
+        minute = int(at.timestamp() // 60)
         cached = self._share
         if cached is None or cached[0] != minute:
-            total = sum(self._counts)
-            open_ = sum(
-                count for n, count in enumerate(self._counts) if count and self._open(n, t, at)
-            )
-            cached = self._share = (minute, open_ / total if total else 0.0)
+            verdicts = self.open_at(self._sample, at)
+            cached = self._share = (minute, sum(verdicts) / len(verdicts) if verdicts else 0.0)
         return cached[1]
 
     def open_mask(self, at: datetime) -> NDArray[np.bool_]:

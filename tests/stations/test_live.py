@@ -3,11 +3,14 @@ from __future__ import annotations
 import gc
 import sqlite3
 import time
+import weakref
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from stations.reading.live import LiveCatalog
+from stations.store.base import SignalsRead
 from stations.store.geopackage.store import GeoPackageStore
 from tests.conftest import MakeDraft
 
@@ -70,3 +73,33 @@ def test_a_rebuild_leaves_the_cyclic_collector_as_it_found_it(
         assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
+
+
+class _Cycle:
+    me: _Cycle
+
+
+def test_garbage_made_while_a_snapshot_is_rebuilt_is_still_collected(
+    tmp_path: Path, make_draft: MakeDraft
+) -> None:
+    made: list[weakref.ref[_Cycle]] = []
+
+    class Busy(GeoPackageStore):
+        def read_signals(self, since: datetime) -> SignalsRead:
+            # Read in the middle of every build: stands for a request thread making cyclic
+            # garbage while the collector is paused.
+            cycle = _Cycle()
+            cycle.me = cycle
+            made.append(weakref.ref(cycle))
+            return super().read_signals(since)
+
+    path = tmp_path / "s.gpkg"
+    store = Busy(path)
+    store.save_all([make_draft()])
+    live = LiveCatalog(store)
+    GeoPackageStore(path).save_all([make_draft(name="改名")])
+    first = len(made)
+    live.refresh()
+    assert len(made) > first, "the rebuild read the signals"
+    gc.collect()  # frozen objects are never collected: garbage frozen by a rebuild would stay
+    assert all(ref() is None for ref in made[first:])

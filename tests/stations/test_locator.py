@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from geographiclib.geodesic import Geodesic
 
 from geo.crs import CoordinateSystem, from_wgs84
 from geo.position import LonLat
-from stations.amenities import mask_of
+from stations.amenities import CODES, mask_of
 from stations.hours import Openness
 from stations.model import Kind, Station, StationDraft, StationId, Status
 from stations.reading.catalog import Catalog
@@ -207,6 +208,23 @@ def test_a_filter_asked_often_gets_its_own_index_and_the_same_answers(
         assert np.allclose([g[1] for g in got], [w[1] for w in want], atol=1e-3, rtol=0)
     promoted = catalog.selection(mask_of(query.amenities), frozenset())
     assert promoted.index is not None and len(promoted.index) == np.count_nonzero(promoted.mask)
+
+
+def test_a_promoted_filter_outlives_many_other_filters_in_the_cache(
+    stations: list[Station],
+) -> None:
+    catalog = Catalog(stations)
+    origin = LonLat(108.94, 34.26)
+    popular = NearbyQuery(at=NOON, k=3, amenities=("water",))
+    for _ in range(40):
+        find_nearby(catalog, origin, popular)
+    assert catalog.selection(mask_of(popular.amenities), frozenset()).index is not None
+    pairs = list(itertools.combinations(CODES, 2))[:70]  # 70 other filters, once each
+    for pair in pairs:
+        find_nearby(catalog, origin, NearbyQuery(at=NOON, k=3, amenities=pair))
+    assert catalog.selection(mask_of(popular.amenities), frozenset()).index is not None
+    got = [m.station.id for m in find_nearby(catalog, origin, popular)]
+    assert got == [sid for sid, _d in oracle(stations, origin, popular)]
 
 
 def test_promoted_indexes_hold_at_most_as_many_stations_as_the_snapshot(

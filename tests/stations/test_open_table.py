@@ -22,7 +22,7 @@ from stations.hours import Hours, InvalidOpeningHours, Openness
 from stations.model import Category, ReportSignal
 from stations.reading.catalog import ClosedUntil, ReportedClosed, Schedule
 from stations.reading.intervals import state_runs
-from stations.reading.open_table import OpenTable
+from stations.reading.open_table import SHARE_SAMPLE, OpenTable
 from stations.reports import ReportRule
 from tests.conftest import DEMO_CSV
 
@@ -137,10 +137,22 @@ def test_the_share_open_is_counted_per_station_at_the_minute_first_asked() -> No
     chosen = schedules()
     rng = np.random.default_rng(5)
     # Unequal numbers of stations per schedule, as in a city: the share counts stations.
-    per_station = [s for s in chosen for _ in range(int(rng.integers(1, 6)))]
+    per_station = [s for s in chosen for _ in range(int(rng.integers(1, 6)))][:SHARE_SAMPLE]
+    assert len(set(map(id, per_station))) > 40  # many schedules, every station counted: exact
     table = OpenTable(per_station)
     for at in instants(300, seed=21):
         at = at.replace(second=0, microsecond=0)  # the first instant asked in its minute
         want = sum(s.state(at) is Openness.OPEN for s in per_station) / len(per_station)
         assert table.open_share(at) == pytest.approx(want, abs=1e-12), at.isoformat()
     assert OpenTable([]).open_share(datetime(2026, 1, 1, tzinfo=UTC)) == 0.0
+
+
+def test_the_share_open_of_many_stations_is_estimated_from_a_sample() -> None:
+    chosen = schedules()
+    rng = np.random.default_rng(8)
+    per_station = [chosen[i] for i in rng.integers(0, len(chosen), 20_000)]
+    table = OpenTable(per_station)
+    for at in instants(40, seed=22):
+        at = at.replace(second=0, microsecond=0)
+        want = sum(s.state(at) is Openness.OPEN for s in per_station) / len(per_station)
+        assert table.open_share(at) == pytest.approx(want, abs=0.1), at.isoformat()
