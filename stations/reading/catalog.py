@@ -321,9 +321,11 @@ class Catalog:
         key = (mask_of(amenities), kinds, access)
         selection = self.selection(*key)
         if selection.index is None:
-            # A lost update under threads only delays the promotion: this is a count.
+            # Asked once per filter, when its count reaches the mark: a filter beyond the budget
+            # must not pay for asking again on every search. Under threads a lost update only
+            # delays that moment (some search still counts exactly PROMOTE_AFTER).
             asked = self._asked[key] = self._asked.get(key, 0) + 1
-            if asked >= PROMOTE_AFTER:
+            if asked == PROMOTE_AFTER:
                 return self._promote(key, selection).space
         return selection.space
 
@@ -331,7 +333,7 @@ class Catalog:
         """``selection`` with its own index if the budget of promoted stations allows, built
         once per filter by the first search to ask; the mask meanwhile and beyond the budget.
         A promoted filter stays in the cache."""
-        points = int(np.count_nonzero(selection.mask))
+        points = round(selection.fraction * len(self.visible))
         with self._lock:
             if key in self._promoted or key not in self._selections:
                 return self._selections.get(key, selection)  # built, being built, or evicted
