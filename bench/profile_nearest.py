@@ -36,7 +36,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,16 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(_ROOT))
 
-from bench.http_load import LUA, find_wrk, get, run_wrk, stop  # noqa: E402
+from bench.http_load import (  # noqa: E402
+    LUA,
+    Server,
+    find_wrk,
+    free_port,
+    row,
+    run_wrk,
+    stop,
+    wait_ready,
+)
 from bench.synthetic import FILTER, K, rider_positions  # noqa: E402
 
 #: Groups of frames, by the path of their file; the first that matches a frame names it.
@@ -55,17 +63,17 @@ GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Yizhan middlewares (access log, limits, headers)", re.compile(r"(^|/)api/middleware/")),
     ("the answer (presenter, orjson)", re.compile(r"(^|/)api/presenter\.py|orjson")),
     (
-        "nearest search (stations/reading, geo, pyproj, k-d tree)",
+        "the nearest search (reading, geo, pyproj, k-d tree)",
         re.compile(r"(^|/)(stations/reading|geo)/|pyproj|pykdtree"),
     ),
-    ("other Yizhan code (routes, parameters, problems)", re.compile(r"(^|/)(api|stations)/")),
-    ("logging (the access log's records and handler)", re.compile(r"(^|/)logging/")),
+    ("other Yizhan code (routes, parameters)", re.compile(r"(^|/)(api|stations)/")),
+    ("logging (the access log's records)", re.compile(r"(^|/)logging/")),
     (
-        "FastAPI, Starlette, pydantic (routing, dependencies, responses)",
+        "FastAPI, Starlette, pydantic (routing, responses)",
         re.compile(r"(^|/)(fastapi|starlette|pydantic|pydantic_core|anyio)/"),
     ),
     (
-        "HTTP protocol and event loop (uvicorn, httptools, h11, asyncio)",
+        "HTTP protocol, event loop (uvicorn, httptools)",
         re.compile(r"(^|/)(uvicorn|httptools|h11|asyncio)/|selectors\.py|socket\.py"),
     ),
 )
@@ -89,21 +97,14 @@ INCLUSIVE: tuple[tuple[str, Callable[[Frames], bool]], ...] = (
     ("the endpoint (parameters, search, answer)",
      _inside("find_nearest_stations", r"(^|/)api/routes/")),
     ("find_nearby (the search)", _in_search),
-    ("the answer's encoding (api/presenter.py, find_nearby under it left out)",
+    ("the answer's encoding (presenter, search left out)",
      lambda frames: _in_presenter(frames) and not _in_search(frames)),
-    ("the access log's record (AccessLog._write, its logging call)",
+    ("the access log's record (AccessLog._write)",
      _inside("AccessLog._write", r"(^|/)api/middleware/access_log\.py")),
     ("FastAPI's dependency solving", _inside("solve_dependencies", r"(^|/)fastapi/")),
 )  # fmt: skip
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::\d+)?\)$")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def find_py_spy(install: bool) -> str | None:
@@ -143,20 +144,6 @@ def start_server(repo: Path, db: Path, port: int, log: Path) -> subprocess.Popen
                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
 
 
-def wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if get(port, "/healthz", timeout=1.0)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the server was not ready after 120 s")
-
-
 def group_of(file: str) -> str:
     return next((name for name, pattern in GROUPS if pattern.search(file)), OTHER)
 
@@ -191,10 +178,6 @@ def summarise(collapsed: str) -> tuple[int, collections.Counter[str], collection
             if counts(frames):
                 inclusive[label] += count
     return total, exclusive, inclusive
-
-
-def row(label: str, value: str, note: str = "") -> None:
-    print(f"  {label:<66}{value:>10}  {note}".rstrip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = free_port()
         proc = start_server(repo, db, port, log)
         try:
-            wait_ready(proc, port, log)
+            wait_ready(Server("yizhan", proc, port, log))
             run_wrk(wrk, script, port, args.connections, 3, 0)  # warm-up
             spy = subprocess.Popen(
                 [py_spy, "record", "--pid", str(proc.pid), "--subprocesses",
