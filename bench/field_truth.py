@@ -28,7 +28,8 @@ system's; WAL, synchronous=FULL, as Yizhan opens it), and PostGIS in a throw-awa
    verified_at, no out_of_order, no reports) and (b) "with field truth": 20 % verified within 60
    days, 5 % with a listed amenity out of order, 2 % with 1-4 open report signals of the last
    24 h, 0.5 % reported closed (3-5 distinct riders said closed_now in the last 5 h), built as
-   stations/reading/live.py builds a snapshot (``with_signals`` then ``Catalog``). For the same
+   stations/reading/live.py builds a snapshot (the stations as a table with their reports,
+   ``StationTable.with_reports``, then ``Catalog``). For the same
    riders, the whole in-process courier answer: ``find_nearby`` (k=5, water + microwave), then
    ``nearest_collection`` and ``orjson.dumps``, without and with ``open_now``, and on (b) with
    ``verified_within_days=30``, and without open_now on a cold view cache; the snapshot build
@@ -97,10 +98,11 @@ from stations.model import Category, ReportSignal, Station, StationDraft, Statio
 from stations.reading.catalog import Catalog, ReportedClosed
 from stations.reading.locator import NearbyQuery, find_nearby, nearby_query
 from stations.reports import AMENITY_CATEGORIES, Report, ReportDraft, ReportRule, client_hashes
-from stations.store.base import SIGNAL_HORIZON, SignalsRead, StationStore, with_signals
+from stations.store.base import SIGNAL_HORIZON, SignalsRead, StationStore
 from stations.store.geopackage.store import GeoPackageStore
 from stations.store.postgis.store import PostGISStore
 from stations.store.reports import ReportFilter
+from stations.store.station_table import as_table
 
 PER_HOUR = ReportRule().per_hour  # the rate limit a server passes to add_report
 WRITE_TARGET_MS = 50.0
@@ -574,7 +576,7 @@ def run_courier(args: argparse.Namespace, targets: Targets) -> None:
         return Catalog(plain)
 
     def build_b() -> Catalog:  # as stations/reading/live.py builds a snapshot
-        return Catalog(with_signals(truth, signals), reports_version=1)
+        return Catalog(as_table(truth).with_reports(signals), reports_version=1)
 
     secs_a: list[float] = []
     secs_b: list[float] = []
@@ -589,7 +591,7 @@ def run_courier(args: argparse.Namespace, targets: Targets) -> None:
         cat_b, took = timed(build_b)
         secs_b.append(took)
     assert cat_a is not None and cat_b is not None
-    _stations, with_secs = timed(lambda: with_signals(truth, signals))
+    _stations, with_secs = timed(lambda: as_table(truth).with_reports(signals))
     del _stations
     row(
         "(a) Catalog build, before",
@@ -597,10 +599,10 @@ def run_courier(args: argparse.Namespace, targets: Targets) -> None:
         f"best of {len(secs_a)}: {', '.join(f'{s:.2f}' for s in secs_a)}",
     )
     row(
-        "(b) with_signals + Catalog build, with field truth",
+        "(b) with_reports + Catalog build, with field truth",
         f"{min(secs_b):8.2f} s",
-        f"best of {len(secs_b)}: {', '.join(f'{s:.2f}' for s in secs_b)}; with_signals alone "
-        f"{with_secs:.2f} s",
+        f"best of {len(secs_b)}: {', '.join(f'{s:.2f}' for s in secs_b)}; "
+        f"table + with_reports alone {with_secs:.2f} s",
     )
     row("  (b) / (a)", f"{min(secs_b) / min(secs_a):8.2f} x")
 

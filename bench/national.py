@@ -427,7 +427,7 @@ def oracle_check(
     """(a) and (c) against pyproj's geodesic distance to every filtered station, ties by id."""
     keep = np.flatnonzero(catalog.selection(mask_of(FILTER), frozenset()).mask)
     lon, lat = catalog.lon[keep], catalog.lat[keep]
-    ids = np.array([catalog.visible[i].id for i in keep.tolist()])
+    ids = np.array([catalog.visible.id_at(i) for i in keep.tolist()])
     agree_a = agree_c = 0
     for i, p in enumerate(points):
         _f, _b, dist = WGS84.inv(np.full(keep.size, p.lon), np.full(keep.size, p.lat), lon, lat)

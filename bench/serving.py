@@ -611,7 +611,7 @@ def run(args: argparse.Namespace, tmp: Path, started: float) -> int:
             "what the server does before 'Started server process'",
         )
         row(
-            "  store.read_stations() alone (rows → Station, gc paused)",
+            "  store.read_stations() alone (rows → table, gc paused)",
             f"{parts['read']:8.3f} s",
             f"{int(parts['stations']):,} stations in the snapshot",
         )

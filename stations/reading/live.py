@@ -10,9 +10,10 @@ rebuilt snapshot when the store's data version moves:
 
 Rider reports have their own version: when only it moved, the snapshot is reused with the
 stations' new open reports (``Catalog.with_signals``), at the cost of one small query. A store
-that can say which stations changed (PostGIS) is read incrementally: the new snapshot
-reuses every unchanged Station object. When the store cannot be reached the last good snapshot
-keeps being served. Writers in this process call ``refresh()`` to see their change at once.
+that can say which stations changed (both can) is read incrementally: the new snapshot reuses
+every unchanged station's row, and takes every station's open reports afresh. When the store
+cannot be reached the last good snapshot keeps being served. Writers in this process call
+``refresh()`` to see their change at once.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from stations.store.base import (
     ChangeFeed,
     SignalsRead,
     StationStore,
-    with_signals,
 )
+from stations.store.station_table import as_table
 
 log = logging.getLogger("yizhan.live")
 
@@ -235,14 +236,16 @@ class LiveCatalog:
     def _build(self, current: Catalog | None) -> Catalog:
         read = self.store.read_stations(None if current is None else current.data_version)
         if read.complete or current is None:
-            stations = read.stations
-        else:  # only the changed stations came back: reuse every other Station object
-            merged = dict(current.by_id)
-            merged.update((s.id, s) for s in read.stations)
-            stations = list(merged.values())
+            stations = as_table(read.stations)
+        else:  # only the changed stations came back: every other one is kept as it is
+            stations = current.stations.replaced(read.stations)
         signals = self._signals()
+        # Every station's reports afresh: one kept from the last snapshot may have been resolved
+        # since, even though the station's own row did not change.
+        had = map(stations.id_at, stations.reports)
+        reports = dict.fromkeys(had, ()) | dict(signals.signals)
         return Catalog(
-            with_signals(stations, signals.signals),
+            stations.with_reports(reports),
             data_version=read.data_version,
             reports_version=signals.reports_version,
             report_rule=self.report_rule,

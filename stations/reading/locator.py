@@ -144,10 +144,11 @@ def list_stations(catalog: Catalog, query: ListQuery) -> Page:
             keep &= (lon >= min_lon) | (lon <= max_lon)
     if query.district:
         prefix = query.district
-        keep &= np.array([s.district_code.startswith(prefix) for s in catalog.visible], bool)
+        districts = catalog.visible.column("district_code")
+        keep &= np.array([code.startswith(prefix) for code in districts], bool)
     if query.district_code is not None:
         code = query.district_code
-        keep &= np.array([s.district_code == code for s in catalog.visible], bool)
+        keep &= np.array([c == code for c in catalog.visible.column("district_code")], bool)
     positions = np.flatnonzero(keep)
     chosen = positions[query.offset : query.offset + query.limit].tolist()
     return Page([(p, catalog.visible[p]) for p in chosen], matched=int(positions.size))

@@ -124,7 +124,7 @@ def write_matches(
     station_lon,station_lat`` (station position in ``crs``); a rider with no match gets one
     row with only ``line`` (and ``id``). Written to a temporary file renamed over ``path`` at
     the end, so ``path`` is never left half written. Returns the number of rows."""
-    station_ids: list[str] = [s.id for s in catalog.visible]
+    station_ids: Sequence[str] = catalog.visible.ids
     station_lon, station_lat = catalog.coordinates(crs)
     ids = None if points.ids is None else [_csv_field(v) for v in points.ids]
 
@@ -202,7 +202,7 @@ def _format_rows(
     points: RiderPoints,
     ids: list[str] | None,
     found: Neighbours,
-    station_ids: list[str],
+    station_ids: Sequence[str],
     station_lon: NDArray[np.float64],
     station_lat: NDArray[np.float64],
 ) -> list[str]:

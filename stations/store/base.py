@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Final, Protocol
@@ -53,22 +53,13 @@ class StationsRead:
     version asked for (a serving process applies them to the snapshot it has)."""
 
     data_version: int
-    stations: list[Station]
+    stations: Sequence[Station]  # in id order (a StationTable: no Station made yet)
     complete: bool
 
 
 #: How far back the open reports a snapshot carries go: the courier answer's summary window
 #: (SUMMARY_WINDOW), which is longer than any reported-closed window worth setting.
 SIGNAL_HORIZON: Final = SUMMARY_WINDOW
-
-
-def with_signals(
-    stations: list[Station], signals: Mapping[StationId, Sequence[ReportSignal]]
-) -> list[Station]:
-    """``stations``, each with its open reports from ``signals``."""
-    if not signals:
-        return stations
-    return [replace(s, reports=tuple(signals[s.id])) if s.id in signals else s for s in stations]
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,7 @@ def test_a_delta_rebuild_equals_a_full_read_and_reuses_unchanged_stations(
     live = LiveCatalog(store)
     before = live.catalog
     target = before.by_id[StationId(str(drafts[7].id))]
+    untouched = before.by_id[drafts[0].id]  # made (asked for) before the refresh
     other.update(
         target.id,
         replace(target.to_draft(), status=Status.RETIRED),
@@ -121,8 +122,7 @@ def test_a_delta_rebuild_equals_a_full_read_and_reuses_unchanged_stations(
     assert list(after.by_id.values()) == list(full.by_id.values())
     assert [s.id for s in after.visible] == [s.id for s in full.visible]
     assert after.by_id[added.id] == added and after.position_of(target.id) is None
-    untouched = drafts[0].id
-    assert after.by_id[untouched] is before.by_id[untouched]  # not read again
+    assert after.by_id[untouched.id] is untouched  # not read again, nor made again
 
 
 def test_a_lost_listen_connection_falls_back_to_polling_then_listens_again(
@@ -184,8 +184,8 @@ def test_upgrading_a_v1_database_keeps_its_rows_and_starts_delta_reads(
     store = PostGISStore(pg_url)
     try:
         assert [s.id for s in store.read_stations().stations] == ["old"]
-        assert store.read_stations(since_version=4).stations == []
+        assert not store.read_stations(since_version=4).stations
         fresh = store.create(make_draft(), actor="t")
-        assert store.read_stations(since_version=4).stations == [fresh]
+        assert list(store.read_stations(since_version=4).stations) == [fresh]
     finally:
         store.close()

@@ -1,12 +1,13 @@
 """Serving processes follow riders' reports: a report or a resolution written through one
 store reaches a live snapshot on another connection (PostgreSQL: announced by NOTIFY; a
 GeoPackage: by polling the reports version), and only the open reports are reloaded — the
-stations are the same objects, the data version does not move."""
+stations are not read again, the data version does not move."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def test_reports_reach_another_process_and_reload_only_the_signals(
     live.start()
     try:
         before = live.catalog
+        untouched = StationId(str(drafts[0].id))
+        kept = before.by_id[untouched]
         salt = writer.report_salt()
         now = datetime.now(UTC)
         for n in range(3):
@@ -67,8 +70,7 @@ def test_reports_reach_another_process_and_reload_only_the_signals(
         after = live.catalog
         assert after.data_version == before.data_version
         assert after.reports_version == before.reports_version + 3
-        untouched = StationId(str(drafts[0].id))
-        assert after.by_id[untouched] is before.by_id[untouched]
+        assert after.by_id[untouched] is kept  # not read again, nor made again
         status = opening_status(after.by_id[station_id], datetime.now(UTC), after.report_rule)
         assert status.state is Openness.REPORTED_CLOSED
         position = after.position_of(station_id)
@@ -80,3 +82,32 @@ def test_reports_reach_another_process_and_reload_only_the_signals(
         assert live.catalog.hours[position].state(datetime.now(UTC)) is Openness.OPEN
     finally:
         live.stop()
+
+
+def test_reports_resolved_with_a_data_change_between_two_refreshes_are_gone(
+    stores: tuple[StationStore, StationStore], make_draft: MakeDraft
+) -> None:
+    """A refresh that reloads the changed stations (a write happened) also takes the open
+    reports afresh: a station that is not among the changed rows loses the reports resolved
+    meanwhile, and is no longer reported closed."""
+    writer, server = stores
+    drafts = [make_draft(opening_hours="24/7") for _ in range(3)]
+    writer.save_all(drafts)
+    reported, edited = StationId(str(drafts[0].id)), StationId(str(drafts[1].id))
+    live = LiveCatalog(server)  # not following: refreshed by hand
+    salt, now = writer.report_salt(), datetime.now(UTC)
+    for n in range(3):
+        hashes = client_hashes(salt, f"198.51.100.{n}", now)
+        writer.add_report(ReportDraft(reported, Category.CLOSED_NOW, None, None), hashes,
+                          per_hour=10)  # fmt: skip
+    assert len(live.refresh().by_id[reported].reports) == 3
+    ids = [r.id for r in writer.reports_of(reported)]
+    writer.resolve_reports(reported, ids, accept=None, actor="t", reason="核实正常")
+    station = writer.get(edited)
+    writer.update(edited, replace(station.to_draft(), name="改名"), expected_version=1, actor="t")
+    after = live.refresh()
+    assert after.by_id[edited].name == "改名"
+    assert after.by_id[reported].reports == ()
+    position = after.position_of(reported)
+    assert position is not None
+    assert after.hours[position].state(datetime.now(UTC)) is Openness.OPEN

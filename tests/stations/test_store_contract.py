@@ -433,7 +433,7 @@ def test_read_stations_agrees_with_the_version_and_may_send_only_changes(
     store.save_all([first, make_draft()])
     whole = store.read_stations()
     assert whole.complete and whole.data_version == store.data_version()
-    assert whole.stations == store.list_stations()
+    assert list(whole.stations) == store.list_stations()
     other = open_another()
     changed = other.create(make_draft(), actor="another process")
     since = store.read_stations(since_version=whole.data_version)
@@ -599,6 +599,39 @@ def test_the_osm_source_is_stored_kept_by_edits_and_revert_and_audited(
     assert reverted.name == "公厕" and reverted.osm == newer
 
 
+def test_a_snapshot_read_agrees_with_single_reads_on_every_field(
+    store: StationStore, make_draft: MakeDraft
+) -> None:
+    """``read_stations`` (a serving snapshot, read as columns by the GeoPackage store) and
+    ``get`` (one row) are two readers of the same rows: every field of every kind of value."""
+    from stations.model import OsmSource
+
+    at = datetime(2026, 3, 1, 8, 30, 15, 123000, tzinfo=UTC)
+    full = replace(
+        make_draft(amenities=("microwave", "phone_charging", "water"), entry=Entry.QR_CODE,
+                   access=Access.OUTDOOR_WORKERS, closed_until=at + timedelta(days=3),
+                   closure_reason="供暖检修", phone="029-1234"),
+        verified_at=at, last_confirmed_at=at + timedelta(hours=1),
+        out_of_order=(("microwave", at),),
+        osm=OsmSource("way/7", 2, (("name", "驿站"), ("amenities", ["water"]))),
+    )  # fmt: skip
+    sparse = make_draft(address=None, phone=None, host=None, opening_hours=None, amenities=())
+    retired = make_draft(status=Status.RETIRED, kind=Kind.SERVICE_POINT)
+    store.save_all([full, sparse, retired])
+    snapshot = list(store.read_stations().stations)
+    singles = [store.get(_id(d)) for d in (full, sparse, retired)]
+    assert sorted(singles, key=lambda s: s.id) == snapshot
+    for read in snapshot:
+        single = store.get(read.id)
+        for name in ("updated_at", "closed_until", "verified_at", "last_confirmed_at"):
+            assert getattr(read, name) == getattr(single, name)
+        assert read.updated_at.tzinfo is not None
+    first = next(s for s in snapshot if s.id == _id(full))
+    # The fields the snapshot reader converts on its own path, each really set.
+    assert first.entry is Entry.QR_CODE and first.out_of_order == (("microwave", at),)
+    assert first.osm is not None and first.verified_at == at and first.closed_until is not None
+
+
 def test_delta_reads_return_only_rows_changed_after_a_version(
     store: StationStore, make_draft: MakeDraft
 ) -> None:
@@ -614,8 +647,8 @@ def test_delta_reads_return_only_rows_changed_after_a_version(
     third = store.create(make_draft(), actor="t")
     delta = store.read_stations(since_version=at)
     assert not delta.complete and delta.data_version == at + 2
-    assert delta.stations == [renamed, third]
-    assert store.read_stations(since_version=at + 2).stations == []
+    assert list(delta.stations) == [renamed, third]
+    assert not store.read_stations(since_version=at + 2).stations
     # A store behind the snapshot (an older copy put back): read everything.
     behind = store.read_stations(since_version=at + 99)
     assert behind.complete and len(behind.stations) == 3

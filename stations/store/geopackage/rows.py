@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -31,6 +32,7 @@ from stations.store.geopackage.format import (
     parse_datetime,
 )
 from stations.store.shared_values import amenity_codes, shared_instants
+from stations.store.station_table import StationTable
 from stations.store.writes import Write, audit_values
 
 #: The columns of a station row, in the order ``station_values`` gives them.
@@ -67,39 +69,35 @@ def station_values(write: Write) -> tuple[object, ...]:
             write.station_id)  # fmt: skip
 
 
-def row_to_station(row: tuple[Any, ...]) -> Station:
+def row_to_station(row: Sequence[Any]) -> Station:
+    return Station(*station_fields(row))
+
+
+def station_table(rows: Iterable[Sequence[Any]]) -> StationTable:
+    """The stations of ``rows`` (``SELECT_STATIONS … ORDER BY id``), with no Station made."""
+    return StationTable(list(map(station_fields, rows)))
+
+
+def station_fields(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A station row's values as the Station fields hold them, in their order (the reports
+    aside): a snapshot's row (stations/store/station_table.py), or a Station's."""
     (geom, name, kind, address, district, amenities, hours, phone, host, status, access, entry,
      closed_until, reason, verified_at, confirmed_at, out_of_order, osm, version, updated_at,
      sid) = row  # fmt: skip
     lon, lat = decode_point(geom)
-    # Positional, in Station's field order, with no conversion a column's affinity makes
-    # needless (a TEXT column gives str or NULL, an INTEGER one int): 190,000 of these make a
-    # snapshot, and each call or keyword costs (the store contract tests compare every field).
-    # Empty texts read as absent, as the writers store them.
-    return Station(
-        sid,
-        name,
-        _KINDS[kind],
-        lon,
-        lat,
-        address or None,
-        intern(district),
-        amenity_codes(amenities) if amenities else (),
-        intern(hours) if hours else None,
-        phone or None,
-        intern(host) if host else None,
-        _STATUSES[status],
-        version,
-        _parse_instant(updated_at),
-        _ACCESSES[access],
-        None if entry is None else Entry(entry),
-        None if closed_until is None else parse_datetime(closed_until),
-        reason or None,
-        None if verified_at is None else parse_datetime(verified_at),
-        None if confirmed_at is None else parse_datetime(confirmed_at),
-        () if out_of_order is None else out_of_order_of(orjson.loads(out_of_order)),
-        None if osm is None else OsmSource.from_json(orjson.loads(osm)),
-    )
+    # No conversion a column's affinity makes needless (a TEXT column gives str or NULL, an
+    # INTEGER one int): 190,000 of these make a snapshot, and each call costs (the store
+    # contract tests compare every field). Empty texts read as absent, as the writers store them.
+    return (sid, name, _KINDS[kind], lon, lat, address or None, intern(district),
+            amenity_codes(amenities) if amenities else (), intern(hours) if hours else None,
+            phone or None, intern(host) if host else None, _STATUSES[status], version,
+            _parse_instant(updated_at), _ACCESSES[access],
+            None if entry is None else _ENTRIES[entry],
+            None if closed_until is None else parse_datetime(closed_until), reason or None,
+            None if verified_at is None else parse_datetime(verified_at),
+            None if confirmed_at is None else parse_datetime(confirmed_at),
+            () if out_of_order is None else out_of_order_of(orjson.loads(out_of_order)),
+            None if osm is None else OsmSource.from_json(orjson.loads(osm)))  # fmt: skip
 
 
 _parse_instant = shared_instants(parse_datetime)
@@ -107,6 +105,7 @@ _parse_instant = shared_instants(parse_datetime)
 _KINDS: Final = {k.value: k for k in Kind}
 _STATUSES: Final = {s.value: s for s in Status}
 _ACCESSES: Final = {a.value: a for a in Access}
+_ENTRIES: Final = {e.value: e for e in Entry}
 
 
 def audit_row(write: Write) -> tuple[object, ...]:

@@ -39,6 +39,7 @@ from stations.store.geopackage.rows import (
     row_to_audit,
     row_to_station,
     row_to_token,
+    station_table,
 )
 from stations.store.geopackage.writer import GeoPackageWriter, get_station
 from stations.store.writes import WritingStore
@@ -87,16 +88,16 @@ class GeoPackageStore(WritingStore, GeoPackagePhotos, GeoPackageReports):
                     ).fetchone()[0]
                 )
                 delta = since_version is not None and since_version <= version
-                # Row by row: holding every raw row and every station at once would double the
-                # peak memory of a serving process's start (and keep it: freed small objects
-                # stay in Python's arenas).
+                # Row by row: holding every raw row beside the converted ones would double
+                # the peak memory of a serving process's start (and keep it: freed small
+                # objects stay in Python's arenas).
                 if delta:
                     rows = self._conn.execute(
                         f"{SELECT_STATIONS} WHERE changed_in > ? ORDER BY id", (since_version,)
                     )
                 else:
                     rows = self._conn.execute(f"{SELECT_STATIONS} ORDER BY id")
-                stations = [row_to_station(row) for row in rows]
+                stations = station_table(rows)
             finally:
                 self._conn.execute("COMMIT")
         return StationsRead(version, stations, complete=not delta)

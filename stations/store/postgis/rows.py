@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from stations.model import (
     Status,
 )
 from stations.store.shared_values import amenity_codes, shared_text
+from stations.store.station_table import StationTable
 from stations.store.writes import Write
 
 SELECT_STATIONS: Final = (
@@ -101,32 +102,43 @@ def stored_as(write: Write) -> Station:
 
 
 def row_to_station(row: Sequence[Any]) -> Station:
+    return Station(*station_fields(row))
+
+
+def station_table(rows: Iterable[Sequence[Any]]) -> StationTable:
+    """The stations of ``rows`` (``SELECT_STATIONS … ORDER BY id``), with no Station made."""
+    return StationTable(list(map(station_fields, rows)))
+
+
+def station_fields(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A station row's values as the Station fields hold them, in their order (the reports
+    aside)."""
     (sid, name, kind, lon, lat, address, district, amenities, hours, phone, host, status, version,
-     updated_at, access, entry, closed_until, reason, verified_at, confirmed_at,
-     out_of_order, osm) = row  # fmt: skip
-    return Station(
-        id=StationId(sid),
-        name=name,
-        kind=_KINDS[kind],
-        lon=float(lon),
-        lat=float(lat),
-        address=_opt(address),
-        district_code=sys.intern(district),
-        amenities=amenity_codes(amenities or ""),
-        opening_hours=shared_text(_opt(hours)),
-        phone=_opt(phone),
-        host=shared_text(_opt(host)),
-        status=_STATUSES[status],
-        version=int(version),
-        updated_at=updated_at.astimezone(UTC),
-        access=_ACCESSES[access],
-        entry=None if entry is None else Entry(entry),
-        closed_until=None if closed_until is None else closed_until.astimezone(UTC),
-        closure_reason=_opt(reason),
-        verified_at=None if verified_at is None else verified_at.astimezone(UTC),
-        last_confirmed_at=None if confirmed_at is None else confirmed_at.astimezone(UTC),
-        out_of_order=out_of_order_of(out_of_order),
-        osm=OsmSource.from_json(osm),
+     updated_at, access, entry, closed_until, reason, verified_at, confirmed_at, out_of_order,
+     osm) = row  # fmt: skip
+    return (
+        StationId(sid),
+        name,
+        _KINDS[kind],
+        float(lon),
+        float(lat),
+        _opt(address),
+        sys.intern(district),
+        amenity_codes(amenities or ""),
+        shared_text(_opt(hours)),
+        _opt(phone),
+        shared_text(_opt(host)),
+        _STATUSES[status],
+        int(version),
+        updated_at.astimezone(UTC),
+        _ACCESSES[access],
+        None if entry is None else Entry(entry),
+        None if closed_until is None else closed_until.astimezone(UTC),
+        _opt(reason),
+        None if verified_at is None else verified_at.astimezone(UTC),
+        None if confirmed_at is None else confirmed_at.astimezone(UTC),
+        out_of_order_of(out_of_order),
+        OsmSource.from_json(osm),
     )
 
 

@@ -30,6 +30,7 @@ from stations.store.postgis.rows import (
     row_to_audit,
     row_to_station,
     row_to_token,
+    station_table,
 )
 from stations.store.postgis.schema import (
     CHANGES_CHANNEL,
@@ -83,8 +84,8 @@ class PostGISStore(WritingStore, PostGISPhotos, PostGISReports):
                 cursor = conn.execute(query, (since_version,))
             else:
                 cursor = conn.execute(f"{SELECT_STATIONS} ORDER BY id")
-            # Row by row, as the GeoPackage store: no list of raw rows beside the stations.
-            stations = [row_to_station(r) for r in cursor]
+            # Row by row, as the GeoPackage store: no list of raw rows beside the snapshot's.
+            stations = station_table(cursor)
         return StationsRead(version, stations, complete=not delta)
 
     def read_signals(self, since: datetime) -> SignalsRead:

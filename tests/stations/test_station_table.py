@@ -1,0 +1,164 @@
+"""stations/store/station_table.py: a snapshot's stations as rows, against plain lists and
+dicts of the same Station objects (the oracle: what a snapshot held before it was a table)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stations.model import Category, Kind, ReportSignal, Station, StationId, Status
+from stations.store.station_table import ROW_FIELDS, StationTable, as_table
+from tests.conftest import MakeDraft
+
+AT = datetime(2026, 12, 1, 8, tzinfo=UTC)
+
+
+def _stored(draft_maker: MakeDraft, n: int, **overrides: object) -> Station:
+    draft = draft_maker(id=StationId(f"s-{n:03d}"), **overrides)
+    return Station(
+        **{name: getattr(draft, name) for name in ROW_FIELDS if hasattr(draft, name)},
+        version=1,
+        updated_at=AT,
+    )
+
+
+@pytest.fixture
+def stations(make_draft: MakeDraft) -> list[Station]:
+    return [_stored(make_draft, n) for n in (5, 1, 3, 9, 7)]
+
+
+def test_a_table_is_its_stations_in_id_order(stations: list[Station]) -> None:
+    table = StationTable.of(stations)
+    ordered = sorted(stations, key=lambda s: s.id)
+    assert list(table) == ordered and len(table) == 5
+    assert [table[i] for i in range(5)] == ordered
+    assert table[-1] == ordered[-1] and table[1:3] == ordered[1:3]
+    assert list(table.ids) == [s.id for s in ordered]
+    assert list(table.column("name")) == [s.name for s in ordered]
+    with pytest.raises(IndexError):
+        table[5]
+    with pytest.raises(IndexError):
+        table[-6]
+
+
+def test_stations_are_made_once_then_kept(make_draft: MakeDraft) -> None:
+    # Columns as a store hands them over: no Station made yet.
+    made = StationTable.of([_stored(make_draft, n) for n in range(3)])
+    table = StationTable(list(zip(*made.columns(*ROW_FIELDS), strict=True)))
+    first = table[1]
+    assert first == made[1] and table[1] is first and table.by_id[first.id] is first
+    # A whole pass makes the rest without keeping them.
+    assert list(table) == list(made)
+    assert table[1] is first
+
+
+def test_lookups_by_id(stations: list[Station]) -> None:
+    table = StationTable.of(stations)
+    by_id = table.by_id
+    assert len(by_id) == 5 and list(by_id) == sorted(s.id for s in stations)
+    for s in stations:
+        assert by_id[s.id] == s and s.id in by_id and table[table.position_of(s.id)] == s  # type: ignore[index]
+    for absent in ("s-000", "s-004", "s-999", "", "t"):
+        assert absent not in by_id and table.position_of(absent) is None
+        assert by_id.get(StationId(absent)) is None
+    assert 5 not in by_id  # not an id at all
+    with pytest.raises(KeyError):
+        by_id[StationId("s-004")]
+
+
+def test_of_keeps_the_last_of_one_id(stations: list[Station]) -> None:
+    renamed = replace(stations[0], name="新名")
+    assert list(StationTable.of([*stations, renamed]).by_id.values()) == sorted(
+        [renamed, *stations[1:]], key=lambda s: s.id
+    )
+
+
+def test_rows_must_be_in_id_order(stations: list[Station]) -> None:
+    rows = list(zip(*StationTable.of(stations).columns(*ROW_FIELDS), strict=True))
+    with pytest.raises(ValueError, match="increasing"):
+        StationTable([rows[1], rows[0], *rows[2:]])
+    with pytest.raises(ValueError, match="increasing"):
+        StationTable([rows[0], rows[0], *rows[1:]])
+
+
+def test_an_empty_table() -> None:
+    table = StationTable.of([])
+    assert len(table) == 0 and list(table) == [] and table.position_of("x") is None
+    assert not table and len(table.replaced([])) == 0
+
+
+def test_take_keeps_the_chosen_positions(stations: list[Station]) -> None:
+    table = StationTable.of(stations)
+    kept = table[3]
+    subset = table.take([0, 3, 4])
+    assert list(subset) == [table[0], table[3], table[4]]
+    assert subset[1] is kept and subset.position_of(kept.id) == 1
+
+
+def test_with_reports_renews_only_the_reports(stations: list[Station]) -> None:
+    table = StationTable.of(stations)
+    signal = ReportSignal(Category.CLOSED_NOW, None, "ab" * 16, AT)
+    target, other = table[2], table[0]  # made before
+    renewed = table.with_reports({target.id: [signal], StationId("gone"): [signal]})
+    assert renewed[2] == replace(target, reports=(signal,)) and renewed[2].reports == (signal,)
+    assert [s for i, s in enumerate(renewed) if i != 2] == [
+        s for i, s in enumerate(table) if i != 2
+    ]
+    assert renewed[0] is other  # the others made are the same objects
+    assert renewed.column("name") == table.column("name")
+    assert renewed.reports == {2: (signal,)} and table.reports == {}
+    assert renewed.with_reports({target.id: ()})[2] == target  # resolved: none again
+    assert table[2].reports == ()  # the old table is unchanged
+    assert table.with_reports({}) is table
+
+
+ids = st.sampled_from([f"s-{n:02d}" for n in range(12)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.lists(st.tuples(ids, st.booleans()), unique_by=lambda e: e[0]),
+    changed=st.lists(st.tuples(ids, st.sampled_from(["甲", "乙"]), st.booleans(), st.booleans())),
+    touched=st.lists(ids),
+)
+def test_replaced_is_a_merge_by_id(
+    before: list[tuple[str, bool]],
+    changed: list[tuple[str, str, bool, bool]],
+    touched: list[str],
+) -> None:
+    """``replaced`` against a dict merge of Station objects (what a snapshot did before it was
+    a table), reports included; stations made before keep their objects when unchanged."""
+
+    def station(sid: str, name: str, retired: bool, reported: bool) -> Station:
+        return Station(
+            StationId(sid), name, *_REST, Status.RETIRED if retired else Status.ACTIVE, 1, AT,
+            reports=(ReportSignal(Category.OTHER, None, sid, AT),) if reported else (),
+        )  # fmt: skip
+
+    made = StationTable.of([station(s, "原名", False, reported) for s, reported in before])
+    rows = list(zip(*made.columns(*ROW_FIELDS), strict=True))
+    table = StationTable(rows, made.reports)  # nothing made yet
+    held = {sid: table.by_id[StationId(sid)] for sid in touched if any(sid == b for b, _ in before)}
+    new = [station(*values) for values in changed]
+    merged = {s.id: s for s in table} | {s.id: s for s in new}
+    expected = sorted(merged.values(), key=lambda s: s.id)
+    result = table.replaced(new)
+    assert list(result) == expected and len(result) == len(expected)
+    assert [s.reports for s in result] == [s.reports for s in expected]
+    assert [result[i].reports for i in range(len(result))] == [s.reports for s in expected]
+    for sid, kept in held.items():
+        if sid not in {s.id for s in new}:
+            assert result.by_id[StationId(sid)] is kept
+
+
+_REST = (Kind.LOVE_STATION, 108.9, 34.2, None, "610103", ("water",), "24/7", None, None)
+
+
+def test_as_table_takes_a_table_as_it_is(stations: list[Station]) -> None:
+    table = StationTable.of(stations)
+    assert as_table(table) is table
+    assert list(as_table(stations)) == list(table)
