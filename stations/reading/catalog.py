@@ -238,7 +238,7 @@ class Catalog:
             self.visible: StationTable = table.take(shown)
         else:
             self.visible = table
-        # One pass over the rows for every column the snapshot keeps as an array.
+        # The fields the snapshot keeps as arrays.
         (lon, lat, amenities, out_of_order, kinds, access, verified, hours, statuses,
          closures) = self.visible.columns(
             "lon", "lat", "amenities", "out_of_order", "kind", "access", "verified_at",

@@ -95,12 +95,11 @@ def find_nearby(catalog: Catalog, origin: LonLat, query: NearbyQuery) -> list[Ma
         admit=admit,
         admit_share=admit_share,
     )
-    visible, hours, at = catalog.visible, catalog.hours, query.at
+    hours, at = catalog.hours, query.at
+    stations = catalog.visible.at([hit.position for hit in hits])
     return [
-        Match(
-            visible[hit.position], hit.distance_m, hit.bearing_deg, hours[hit.position].status(at)
-        )
-        for hit in hits
+        Match(station, hit.distance_m, hit.bearing_deg, hours[hit.position].status(at))
+        for station, hit in zip(stations, hits, strict=True)
     ]
 
 

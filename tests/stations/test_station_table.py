@@ -1,8 +1,10 @@
-"""stations/store/station_table.py: a snapshot's stations as rows, against plain lists and
-dicts of the same Station objects (the oracle: what a snapshot held before it was a table)."""
+"""stations/store/station_table.py: a snapshot's stations as rows (as a store reads them) or as
+the Station objects a caller gave, against plain lists and dicts of the same Station objects
+(the oracle: what a snapshot held before it was a table). Every test runs on both kinds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -15,6 +17,19 @@ from stations.store.station_table import ROW_FIELDS, StationTable, as_table
 from tests.conftest import MakeDraft
 
 AT = datetime(2026, 12, 1, 8, tzinfo=UTC)
+Make = Callable[[list[Station]], StationTable]
+
+
+def _rows(stations: list[Station]) -> StationTable:
+    """As a store hands a snapshot over: rows, no Station made yet."""
+    ordered = sorted({s.id: s for s in stations}.values(), key=lambda s: s.id)
+    rows = [tuple(getattr(s, name) for name in ROW_FIELDS) for s in ordered]
+    return StationTable(rows, {at: s.reports for at, s in enumerate(ordered) if s.reports})
+
+
+@pytest.fixture(params=["rows", "objects"])
+def make(request: pytest.FixtureRequest) -> Make:
+    return _rows if request.param == "rows" else StationTable.of
 
 
 def _stored(draft_maker: MakeDraft, n: int, **overrides: object) -> Station:
@@ -31,37 +46,44 @@ def stations(make_draft: MakeDraft) -> list[Station]:
     return [_stored(make_draft, n) for n in (5, 1, 3, 9, 7)]
 
 
-def test_a_table_is_its_stations_in_id_order(stations: list[Station]) -> None:
-    table = StationTable.of(stations)
+def test_a_table_is_its_stations_in_id_order(stations: list[Station], make: Make) -> None:
+    table = make(stations)
     ordered = sorted(stations, key=lambda s: s.id)
     assert list(table) == ordered and len(table) == 5
     assert [table[i] for i in range(5)] == ordered
     assert table[-1] == ordered[-1] and table[1:3] == ordered[1:3]
     assert list(table.ids) == [s.id for s in ordered]
+    assert [table.id_at(i) for i in range(5)] == [s.id for s in ordered]
     assert list(table.column("name")) == [s.name for s in ordered]
+    names, lons = table.columns("name", "lon")
+    assert list(names) == [s.name for s in ordered] and list(lons) == [s.lon for s in ordered]
     with pytest.raises(IndexError):
         table[5]
     with pytest.raises(IndexError):
         table[-6]
 
 
-def test_stations_are_made_once_then_kept(make_draft: MakeDraft) -> None:
-    # Columns as a store hands them over: no Station made yet.
-    made = StationTable.of([_stored(make_draft, n) for n in range(3)])
-    table = StationTable(list(zip(*made.columns(*ROW_FIELDS), strict=True)))
+def test_a_store_table_makes_each_station_once(stations: list[Station]) -> None:
+    table = _rows(stations)
     first = table[1]
-    assert first == made[1] and table[1] is first and table.by_id[first.id] is first
-    # A whole pass makes the rest without keeping them.
-    assert list(table) == list(made)
+    assert table[1] is first and table.by_id[first.id] is first
+    assert list(table) == sorted(stations, key=lambda s: s.id)  # a whole pass makes the rest
     assert table[1] is first
 
 
-def test_lookups_by_id(stations: list[Station]) -> None:
+def test_a_table_of_objects_holds_those_objects(stations: list[Station]) -> None:
     table = StationTable.of(stations)
+    assert all(any(s is given for given in stations) for s in table)
+
+
+def test_lookups_by_id(stations: list[Station], make: Make) -> None:
+    table = make(stations)
     by_id = table.by_id
     assert len(by_id) == 5 and list(by_id) == sorted(s.id for s in stations)
     for s in stations:
-        assert by_id[s.id] == s and s.id in by_id and table[table.position_of(s.id)] == s  # type: ignore[index]
+        at = table.position_of(s.id)
+        assert at is not None and table[at] == s
+        assert by_id[s.id] == s and s.id in by_id
     for absent in ("s-000", "s-004", "s-999", "", "t"):
         assert absent not in by_id and table.position_of(absent) is None
         assert by_id.get(StationId(absent)) is None
@@ -85,33 +107,33 @@ def test_rows_must_be_in_id_order(stations: list[Station]) -> None:
         StationTable([rows[0], rows[0], *rows[1:]])
 
 
-def test_an_empty_table() -> None:
-    table = StationTable.of([])
+def test_an_empty_table(make: Make) -> None:
+    table = make([])
     assert len(table) == 0 and list(table) == [] and table.position_of("x") is None
-    assert not table and len(table.replaced([])) == 0
+    assert not table and len(table.replaced([])) == 0 and table.columns("id", "name") == ((), ())
 
 
-def test_take_keeps_the_chosen_positions(stations: list[Station]) -> None:
-    table = StationTable.of(stations)
+def test_take_keeps_the_chosen_positions(stations: list[Station], make: Make) -> None:
+    table = make(stations)
     kept = table[3]
     subset = table.take([0, 3, 4])
     assert list(subset) == [table[0], table[3], table[4]]
     assert subset[1] is kept and subset.position_of(kept.id) == 1
 
 
-def test_with_reports_renews_only_the_reports(stations: list[Station]) -> None:
-    table = StationTable.of(stations)
+def test_with_reports_renews_only_the_reports(stations: list[Station], make: Make) -> None:
+    table = make(stations)
     signal = ReportSignal(Category.CLOSED_NOW, None, "ab" * 16, AT)
     target, other = table[2], table[0]  # made before
     renewed = table.with_reports({target.id: [signal], StationId("gone"): [signal]})
     assert renewed[2] == replace(target, reports=(signal,)) and renewed[2].reports == (signal,)
-    assert [s for i, s in enumerate(renewed) if i != 2] == [
-        s for i, s in enumerate(table) if i != 2
-    ]
+    others = [0, 1, 3, 4]
+    assert [renewed[i] for i in others] == [table[i] for i in others]
     assert renewed[0] is other  # the others made are the same objects
     assert renewed.column("name") == table.column("name")
     assert renewed.reports == {2: (signal,)} and table.reports == {}
     assert renewed.with_reports({target.id: ()})[2] == target  # resolved: none again
+    assert renewed.with_reports({target.id: ()}).reports == {}
     assert table[2].reports == ()  # the old table is unchanged
     assert table.with_reports({}) is table
 
@@ -121,11 +143,13 @@ ids = st.sampled_from([f"s-{n:02d}" for n in range(12)])
 
 @settings(max_examples=200, deadline=None)
 @given(
+    backing=st.sampled_from([_rows, StationTable.of]),
     before=st.lists(st.tuples(ids, st.booleans()), unique_by=lambda e: e[0]),
     changed=st.lists(st.tuples(ids, st.sampled_from(["甲", "乙"]), st.booleans(), st.booleans())),
     touched=st.lists(ids),
 )
 def test_replaced_is_a_merge_by_id(
+    backing: Make,
     before: list[tuple[str, bool]],
     changed: list[tuple[str, str, bool, bool]],
     touched: list[str],
@@ -139,9 +163,7 @@ def test_replaced_is_a_merge_by_id(
             reports=(ReportSignal(Category.OTHER, None, sid, AT),) if reported else (),
         )  # fmt: skip
 
-    made = StationTable.of([station(s, "原名", False, reported) for s, reported in before])
-    rows = list(zip(*made.columns(*ROW_FIELDS), strict=True))
-    table = StationTable(rows, made.reports)  # nothing made yet
+    table = backing([station(s, "原名", False, reported) for s, reported in before])
     held = {sid: table.by_id[StationId(sid)] for sid in touched if any(sid == b for b, _ in before)}
     new = [station(*values) for values in changed]
     merged = {s.id: s for s in table} | {s.id: s for s in new}
@@ -150,6 +172,7 @@ def test_replaced_is_a_merge_by_id(
     assert list(result) == expected and len(result) == len(expected)
     assert [s.reports for s in result] == [s.reports for s in expected]
     assert [result[i].reports for i in range(len(result))] == [s.reports for s in expected]
+    assert dict(result.reports) == {i: s.reports for i, s in enumerate(expected) if s.reports}
     for sid, kept in held.items():
         if sid not in {s.id for s in new}:
             assert result.by_id[StationId(sid)] is kept
