@@ -25,7 +25,7 @@ from stations.hours import Hours, HoursStatus, Openness
 from stations.model import Access, Kind, OutOfOrder, ReportSignal, Station, StationId, Status
 from stations.reports import CLOSURE_CATEGORIES, ReportRule
 from stations.store.base import SignalsRead
-from stations.store.station_table import StationTable, as_table
+from stations.store.station_table import ById, StationTable, as_table
 
 DEFAULT_RULE: Final = ReportRule()
 #: A cached filter: (amenity bitmask, kinds, access groups).
@@ -180,6 +180,11 @@ def _amenity_bits(
     return bits
 
 
+def _unless(visible: StationTable, table: StationTable) -> StationTable | None:
+    """The visible stations' table when it is not the whole table."""
+    return None if visible is table else visible
+
+
 def opening_status(station: Station, at: datetime, rule: ReportRule = DEFAULT_RULE) -> HoursStatus:
     """Whether ``station`` is open at the aware instant ``at``, and when that next changes."""
     return schedule_of(station, rule=rule).status(at)
@@ -230,7 +235,6 @@ class Catalog:
         # station_table.py); Station objects are made for the few a request answers with.
         table = as_table(stations)
         self.stations = table  # every one, retired included
-        self.by_id: Mapping[StationId, Station] = table.by_id
         # Index positions follow id order, so the index's ties by position are ties by id.
         statuses = table.column("status")
         if Status.RETIRED in statuses:
@@ -238,6 +242,9 @@ class Catalog:
             self.visible: StationTable = table.take(shown)
         else:
             self.visible = table
+        # A visible station is made by (and kept in) the visible table, whichever way it is
+        # asked for.
+        self.by_id: Mapping[StationId, Station] = ById(table, _unless(self.visible, table))
         # The fields the snapshot keeps as arrays.
         (lon, lat, amenities, out_of_order, kinds, access, verified, hours, statuses,
          closures) = self.visible.columns(
@@ -296,8 +303,8 @@ class Catalog:
         if not renewed:
             return new
         new.stations = table.with_reports(renewed)
-        new.by_id = new.stations.by_id
         new.visible = new.stations if self.visible is table else self.visible.with_reports(renewed)
+        new.by_id = ById(new.stations, _unless(new.visible, new.stations))
         hours = list(self.hours)
         for station_id in renewed:
             position = self.position_of(station_id)

@@ -185,3 +185,81 @@ def test_as_table_takes_a_table_as_it_is(stations: list[Station]) -> None:
     table = StationTable.of(stations)
     assert as_table(table) is table
     assert list(as_table(stations)) == list(table)
+
+
+def test_a_take_carries_the_reports_and_made_stations(make_draft: MakeDraft, make: Make) -> None:
+    signal = ReportSignal(Category.CLOSED_NOW, None, "cd" * 16, AT)
+    stations = [replace(_stored(make_draft, n), reports=(signal,) * (n % 2)) for n in range(6)]
+    table = make(stations)
+    held = table[3]
+    subset = table.take([1, 3, 4])
+    assert list(subset) == [stations[1], stations[3], stations[4]]
+    assert [s.reports for s in subset] == [(signal,), (signal,), ()]
+    assert dict(subset.reports) == {0: (signal,), 1: (signal,)}
+    assert subset[1] is held
+
+
+def test_the_kept_stations_are_bounded(
+    stations: list[Station], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stations.store.station_table as station_table
+
+    monkeypatch.setattr(station_table, "MADE_KEPT", 2)
+    table, ordered = _rows(stations), sorted(stations, key=lambda s: s.id)
+    first, second = table[0], table[1]
+    assert table[0] is first and table[1] is second
+    assert table[2] == ordered[2]
+    assert table[2] is not table[2]  # made each time once the cache is full
+    assert table.at([0, 2]) == [first, table[2]]
+
+
+def test_by_id_takes_visible_stations_from_the_visible_table(stations: list[Station]) -> None:
+    """A snapshot with retired stations: one station asked for by id and by position is one
+    object (not one per table), and a retired one is still found by id."""
+    from stations.reading.catalog import Catalog
+
+    retired = replace(stations[0], status=Status.RETIRED)
+    catalog = Catalog(_rows([retired, *stations[1:]]))
+    assert len(catalog.visible) == 4 and len(catalog.by_id) == 5
+    for station in stations[1:]:
+        at = catalog.position_of(station.id)
+        assert at is not None and catalog.by_id[station.id] is catalog.visible[at]
+    assert catalog.by_id[retired.id] == retired and catalog.position_of(retired.id) is None
+    assert catalog.by_id.get(5) is None  # type: ignore[call-overload]
+    assert 5 not in catalog.by_id
+
+
+def test_a_served_table_renews_reports_while_requests_make_stations(
+    stations: list[Station],
+) -> None:
+    """Request threads make stations while a refresh derives new tables from the same one:
+    no "dictionary changed size during iteration" (it failed 224 times in 1.5 s before)."""
+    import threading
+    import time
+
+    many = [replace(stations[0], id=StationId(f"s{n:06d}")) for n in range(40_000)]
+    table = _rows(many)
+    for n in range(0, 40_000, 2):
+        table[n]  # made, as a served table's are
+    stop, failures = threading.Event(), []
+
+    def requests() -> None:
+        n = 1
+        while not stop.is_set():
+            table[n % 40_000]
+            n += 2
+
+    reader = threading.Thread(target=requests)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 0.6
+        while time.monotonic() < deadline:
+            try:
+                table.with_reports({many[0].id: ()})
+                table.take(range(0, 40_000, 3))
+            except RuntimeError as exc:
+                failures.append(exc)
+    finally:
+        stop.set()
+        reader.join()
+    assert not failures

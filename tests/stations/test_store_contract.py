@@ -599,12 +599,13 @@ def test_the_osm_source_is_stored_kept_by_edits_and_revert_and_audited(
     assert reverted.name == "公厕" and reverted.osm == newer
 
 
-def test_a_snapshot_read_agrees_with_single_reads_on_every_field(
+def test_a_snapshot_read_gives_back_every_field_written(
     store: StationStore, make_draft: MakeDraft
 ) -> None:
-    """``read_stations`` (a serving snapshot, read as columns by the GeoPackage store) and
-    ``get`` (one row) are two readers of the same rows: every field of every kind of value."""
-    from stations.model import OsmSource
+    """``read_stations`` (a serving snapshot, rows made into Stations when asked for) gives
+    back what was written, against the drafts themselves: every field, every kind of value
+    (set and absent), the field state, instants exact and aware; and agrees with ``get``."""
+    from stations.model import FIELD_STATE, OsmSource
 
     at = datetime(2026, 3, 1, 8, 30, 15, 123000, tzinfo=UTC)
     full = replace(
@@ -617,19 +618,22 @@ def test_a_snapshot_read_agrees_with_single_reads_on_every_field(
     )  # fmt: skip
     sparse = make_draft(address=None, phone=None, host=None, opening_hours=None, amenities=())
     retired = make_draft(status=Status.RETIRED, kind=Kind.SERVICE_POINT)
-    store.save_all([full, sparse, retired])
+    drafts = {_id(d): d for d in (full, sparse, retired)}
+    before = datetime.now(UTC)
+    store.save_all(list(drafts.values()))
     snapshot = list(store.read_stations().stations)
-    singles = [store.get(_id(d)) for d in (full, sparse, retired)]
-    assert sorted(singles, key=lambda s: s.id) == snapshot
+    assert [s.id for s in snapshot] == sorted(drafts)
     for read in snapshot:
-        single = store.get(read.id)
-        for name in ("updated_at", "closed_until", "verified_at", "last_confirmed_at"):
-            assert getattr(read, name) == getattr(single, name)
-        assert read.updated_at.tzinfo is not None
+        draft = drafts[read.id]
+        assert read.same_content(draft)  # every editable field and the status
+        for name in FIELD_STATE:
+            assert getattr(read, name) == getattr(draft, name), name
+        assert read.version == 1 and read.updated_at.tzinfo is not None
+        assert before - timedelta(seconds=1) <= read.updated_at <= datetime.now(UTC)
+        assert read == store.get(read.id)
     first = next(s for s in snapshot if s.id == _id(full))
-    # The fields the snapshot reader converts on its own path, each really set.
     assert first.entry is Entry.QR_CODE and first.out_of_order == (("microwave", at),)
-    assert first.osm is not None and first.verified_at == at and first.closed_until is not None
+    assert first.closed_until == at + timedelta(days=3) and first.closed_until.tzinfo is not None
 
 
 def test_delta_reads_return_only_rows_changed_after_a_version(

@@ -92,7 +92,7 @@ def station_fields(row: Sequence[Any]) -> tuple[Any, ...]:
             amenity_codes(amenities) if amenities else (), intern(hours) if hours else None,
             phone or None, intern(host) if host else None, _STATUSES[status], version,
             _parse_instant(updated_at), _ACCESSES[access],
-            None if entry is None else _ENTRIES[entry],
+            None if entry is None else Entry(entry),
             None if closed_until is None else parse_datetime(closed_until), reason or None,
             None if verified_at is None else parse_datetime(verified_at),
             None if confirmed_at is None else parse_datetime(confirmed_at),
@@ -105,7 +105,6 @@ _parse_instant = shared_instants(parse_datetime)
 _KINDS: Final = {k.value: k for k in Kind}
 _STATUSES: Final = {s.value: s for s in Status}
 _ACCESSES: Final = {a.value: a for a in Access}
-_ENTRIES: Final = {e.value: e for e in Entry}
 
 
 def audit_row(write: Write) -> tuple[object, ...]:
