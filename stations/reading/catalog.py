@@ -50,7 +50,11 @@ _ACCESS_CODES: Final = {access: code for code, access in enumerate(_ACCESSES)}
 def hours_in_force(station: Station) -> str | None:
     """The opening hours that decide whether ``station`` is open: its own while it is active;
     "off" (never open) while it is temporarily closed or retired, whatever its hours say."""
-    return station.opening_hours if station.status is Status.ACTIVE else _CLOSED
+    return _in_force(station.opening_hours, station.status)
+
+
+def _in_force(hours: str | None, status: Status) -> str | None:
+    return hours if status is Status.ACTIVE else _CLOSED
 
 
 class ClosedUntil:
@@ -157,7 +161,7 @@ def _schedules(
     Hours.parse's own cache."""
     parsed: dict[tuple[str | None, Status], Hours] = {}
     for text, status in set(zip(hours_texts, statuses, strict=True)):
-        parsed[text, status] = Hours.parse(text if status is Status.ACTIVE else _CLOSED)
+        parsed[text, status] = Hours.parse(_in_force(text, status))
     keys = zip(hours_texts, statuses, strict=True)
     schedules: list[Schedule] = list(map(parsed.__getitem__, keys))
     for at in {at for at, until in enumerate(closures) if until is not None} | reports.keys():
@@ -178,11 +182,6 @@ def _amenity_bits(
             gone = {code for code, _ in broken}
             bits[at] = mask_of([code for code in amenities[at] if code not in gone])
     return bits
-
-
-def _unless(visible: StationTable, table: StationTable) -> StationTable | None:
-    """The visible stations' table when it is not the whole table."""
-    return None if visible is table else visible
 
 
 def opening_status(station: Station, at: datetime, rule: ReportRule = DEFAULT_RULE) -> HoursStatus:
@@ -242,9 +241,6 @@ class Catalog:
             self.visible: StationTable = table.take(shown)
         else:
             self.visible = table
-        # A visible station is made by (and kept in) the visible table, whichever way it is
-        # asked for.
-        self.by_id: Mapping[StationId, Station] = ById(table, _unless(self.visible, table))
         # The fields the snapshot keeps as arrays.
         (lon, lat, amenities, out_of_order, kinds, access, verified, hours, statuses,
          closures) = self.visible.columns(
@@ -304,7 +300,6 @@ class Catalog:
             return new
         new.stations = table.with_reports(renewed)
         new.visible = new.stations if self.visible is table else self.visible.with_reports(renewed)
-        new.by_id = ById(new.stations, _unless(new.visible, new.stations))
         hours = list(self.hours)
         for station_id in renewed:
             position = self.position_of(station_id)
@@ -317,6 +312,12 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self.visible)
+
+    @property
+    def by_id(self) -> Mapping[StationId, Station]:
+        """Every station by id, retired included. A visible station is made by (and kept in)
+        the visible table, whichever way it is asked for."""
+        return ById(self.stations, None if self.visible is self.stations else self.visible)
 
     def position_of(self, station_id: StationId) -> int | None:
         """Where the visible station ``station_id`` is in ``visible`` (and in the index, masks
